@@ -1,0 +1,34 @@
+"""iCIMS date and datetime text formats (API_NOTES section 4): dates `yyyy-mm-dd`, datetimes
+`yyyy-mm-dd hh:mm a` in UTC. Search accepts either form for date filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+DATETIME_FORMAT = "%Y-%m-%d %I:%M %p"
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def format_datetime(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime(DATETIME_FORMAT)
+
+
+def format_date(value: date) -> str:
+    return value.strftime(DATE_FORMAT)
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse either iCIMS form into an aware UTC datetime; raises ValueError otherwise."""
+    text = text.strip()
+    for fmt in (DATETIME_FORMAT, DATE_FORMAT, "%Y-%m-%d %H:%M"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"not an iCIMS date or datetime: {text!r}")
+
+
+def floor_minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
