@@ -37,9 +37,10 @@ def sandbox_factory(tmp_path) -> Iterator[Callable[..., RunningSandbox]]:
 
     started: list[ServerThread] = []
 
-    def start(**config: Any) -> RunningSandbox:
+    def start(*, tenant: Any = None, **config: Any) -> RunningSandbox:
+        # `tenant=` serves a hand-built `sandbox.store.Tenant` instead of seeding one.
         cfg = SandboxConfig(**config)
-        app = create_app(cfg)
+        app = create_app(cfg, tenant=tenant)
         server = ServerThread(app, date_header=False).start()
         started.append(server)
         return RunningSandbox(url=server.url, state=app.state.sandbox, env=client_env(cfg, server.url))
