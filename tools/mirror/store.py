@@ -1,7 +1,8 @@
 """The local mirror of iCIMS: SQLAlchemy 2 tables plus typed query helpers.
 
-SQLite (WAL) by default, any SQLAlchemy URL (e.g. `postgresql+psycopg://...`) for scale. The sync
-(`tools.mirror.sync`) is the only writer of records; everything else reads through `MirrorStore`.
+SQLite (WAL) by default, any SQLAlchemy URL (e.g. `postgresql+psycopg://...`) for scale: the same
+syncs leave the same mirror on both (tests/test_mirror_postgres.py). The sync (`tools.mirror.sync`)
+is the only writer of records; everything else reads through `MirrorStore`.
 
 Records are kept as iCIMS served them (the `fields=` projection), minus `links`: those carry the
 tenant's base URL and say nothing about the record, so they would only make hashes unstable.
@@ -19,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -33,7 +35,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -131,7 +132,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+class NulSafeText(TypeDecorator[str]):
+    """Text that also stores NUL characters on Postgres, whose text type refuses them (SQLite keeps
+    them). There a NUL is stored as U+FFFD, the replacement character: resume text extracted from
+    files can hold stray NULs, and one must not stop the sync. The row's hash is of the served
+    text, so mirrors on both backends compare equal."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and dialect.name == "postgresql" and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value
+
+
+# Plain `json` on Postgres, not `jsonb`: jsonb cannot hold `\u0000` in any string (a field value with
+# a NUL would stop the sync on that record for good) and reorders keys, while `json` keeps the text
+# as sent, so records read back exactly as on SQLite. Nothing queries inside the JSON (the columns
+# the queries need are pulled out of it), so jsonb's operators and indexes are not missed.
+JSONType = JSON()
+# Record ids: SQLite's INTEGER is 64-bit, Postgres' is 32-bit.
+IdType = Integer().with_variant(BigInteger(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -142,15 +164,15 @@ class RecordRow(Base):
     __tablename__ = "records"
 
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
     updateddate: Mapped[str | None] = mapped_column(String(16))
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Workflow links pulled out of `data` so "workflows of person X / job Y" (and erasure) need no
     # JSON queries, which differ between SQLite and Postgres. Null for profiles.
-    person_id: Mapped[int | None] = mapped_column(Integer)
-    base_id: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[int | None] = mapped_column(IdType)
+    base_id: Mapped[int | None] = mapped_column(IdType)
 
     __table_args__ = (
         Index("ix_records_kind_person", "kind", "person_id"),
@@ -161,9 +183,9 @@ class RecordRow(Base):
 class ResumeRow(Base):
     __tablename__ = "resumes"
 
-    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     # Null text = fetched, but iCIMS had no extractable text; kept so it is not asked again.
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(NulSafeText)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     # iCIMS server time at or before the fetch (see MirrorSync: decides whether the text is fresh).
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -175,7 +197,7 @@ class SyncStateRow(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cursor_id: Mapped[int | None] = mapped_column(Integer)
+    cursor_id: Mapped[int | None] = mapped_column(IdType)
     # Whether the pass in progress lists all ids (full) or only updated ones; a resumed pass must
     # use the same filter it started with.
     pass_full: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -187,7 +209,7 @@ class ErasureRow(Base):
     __tablename__ = "erasures"
 
     # One row per person: it also tells the sync never to store (or fetch) that person again.
-    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(32))
 
