@@ -47,6 +47,7 @@ class EducationItem(BaseModel):
     field: str | None = None
     school: str | None = None
     evidence: Evidence | None = None
+    year: int | None = Field(default=None, description="graduation (or end) year when stated")
 
 
 class Certification(BaseModel):
@@ -59,6 +60,15 @@ class Location(BaseModel):
     state: str | None = None
     country: str | None = None
     remote_preference: RemoteMode | None = None
+    evidence: Evidence | None = Field(default=None, description="where city/state came from")
+    remote_evidence: Evidence | None = Field(
+        default=None, description="where the remote preference came from"
+    )
+
+
+class IndustryMention(BaseModel):
+    industry: str
+    evidence: Evidence
 
 
 class CandidateProfile(BaseModel):
@@ -79,6 +89,19 @@ class CandidateProfile(BaseModel):
     industries: list[str] = Field(default_factory=list)
     text_hash: str | None = None
     extractor_version: str = "deterministic-1"
+    # Evidence for the derived facts above (additive; the lists/fields above stay the primary API).
+    headline_evidence: Evidence | None = None
+    occupation_confidence: float | None = Field(default=None, description="title -> occupation match, 0..1")
+    seniority_evidence: Evidence | None = None
+    years_evidence: list[Evidence] = Field(
+        default_factory=list, description="the dated spans (or 'N years' statement) behind years_experience"
+    )
+    industry_mentions: list[IndustryMention] = Field(default_factory=list)
+    profile_text: str | None = Field(
+        default=None,
+        description="deterministic rendering of the iCIMS person fields, quoted by evidence with "
+        "source='profile'",
+    )
 
     def skill_set(self) -> set[str]:
         return {s.skill.lower() for s in self.skills}
@@ -114,6 +137,12 @@ class Requisition(BaseModel):
     location: Location = Field(default_factory=Location)
     remote: RemoteMode | None = None
     weights: ScoringWeights = Field(default_factory=ScoringWeights)
+    occupation_title: str | None = None
+    evidence: dict[str, Evidence] = Field(
+        default_factory=dict,
+        description="where each parsed criterion came from in `description`, keyed 'skill:<label>', "
+        "'min_years', 'education', 'certification:<name>', 'remote'",
+    )
 
 
 class HistorySignal(BaseModel):
@@ -124,6 +153,7 @@ class HistorySignal(BaseModel):
     stage_rank: int = Field(description="0 new ... 5 hired; higher = went further")
     disposition: Literal["open", "rejected", "withdrawn", "hired"] = "open"
     updated: date | None = None
+    status_label: str | None = Field(default=None, description="e.g. 'Interview' (status is the list id)")
 
 
 class Reason(BaseModel):
