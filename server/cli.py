@@ -177,5 +177,244 @@ def serve(
     uvicorn.run(create_app(state.settings()), host=host, port=port)
 
 
+@app.command()
+def rank(
+    pool: Annotated[
+        Path,
+        typer.Option(
+            "--pool",
+            help='Candidates, JSON Lines: {"candidate_id", "text", "title"?} per line.',
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    queries: Annotated[
+        Path,
+        typer.Option(
+            "--queries",
+            help='Requisitions, JSON Lines: {"query_id", "title", "description"} per line.',
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help='Run file to write: {"query_id", "candidate_id", "score"} per line.', dir_okay=False
+        ),
+    ],
+    top: Annotated[int, typer.Option("--top", min=1, help="Candidates kept per query, best first.")] = 100,
+    prefilter: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Candidates BM25 passes to the encoder per query (headline matches add up to half "
+            "as many again). Larger finds more, costs more embedding on a cold run.",
+        ),
+    ] = 300,
+    embeddings: Annotated[
+        str,
+        typer.Option(
+            envvar="ICIMS_AGENTS_RANK_EMBEDDINGS",
+            help="Encoder: 'minilm' (packaged all-MiniLM-L6-v2, the real one) or 'hash' (word-hash "
+            "vectors: instant, for tests and smoke runs, much weaker).",
+        ),
+    ] = "minilm",
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Rank a pool of candidates for each query, offline: no network, no iCIMS, no sandbox.
+
+    This is the batch form of rediscovery's retrieval stage, used for evaluation. Per query: BM25 over
+    the candidates' text plus headline and occupation matches pick a candidate set, the MiniLM encoder
+    scores only that set (vectors reused across queries by content hash), and reciprocal-rank fusion
+    orders it. Only ids, titles and text are read; any other fields in the files are ignored.
+
+    Example, then score with the benchmark's scorer:
+
+      icims-agents rank --pool pool.jsonl --queries queries.jsonl --top 100 --out run.jsonl
+
+      python score.py run.jsonl qrels.tsv
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from agents.ranking import CandidateDoc, HybridRanker, RankQuery
+    from tools.embeddings import make_embeddings
+
+    backend = embeddings.strip().lower()
+    if backend not in ("minilm", "hash"):
+        # "openai" exists in the factory but would need the network, which this command promises not to use.
+        raise typer.BadParameter("choose 'minilm' or 'hash'", param_hint="--embeddings")
+
+    def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
+        rows = []
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise typer.BadParameter(f"{path}:{number}: not JSON ({exc.msg})") from exc
+                missing = [key for key in required if key not in row]
+                if missing:
+                    raise typer.BadParameter(f"{path}:{number}: missing {', '.join(missing)}")
+                rows.append(row)
+        return rows
+
+    docs = [
+        CandidateDoc(
+            str(r["candidate_id"]), str(r["text"] or ""), str(r["title"]) if r.get("title") else None
+        )
+        for r in read_jsonl(pool, ("candidate_id", "text"))
+    ]
+    asks = [
+        RankQuery(str(r["query_id"]), str(r["title"] or ""), str(r.get("description") or ""))
+        for r in read_jsonl(queries, ("query_id", "title"))
+    ]
+    ranker = HybridRanker(make_embeddings(backend), prefilter=prefilter)
+    ranker.index(docs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for query in tqdm(asks, desc="ranking", unit="query", disable=not progress, file=sys.stderr):
+            for candidate in ranker.rank(query, top):
+                row = {"query_id": query.query_id, "candidate_id": candidate.candidate_id}
+                fh.write(json.dumps({**row, "score": candidate.score}) + "\n")
+                written += 1
+    typer.echo(f"{len(asks)} queries x {len(docs):,} candidates -> {written:,} lines in {out}", err=True)
+
+
 if __name__ == "__main__":
     app()
+
+
+# --- rediscover -------------------------------------------------------------------------------------
+
+
+@app.command()
+def rediscover(
+    job: Annotated[int, typer.Option("--job", help="iCIMS job (requisition) id to rediscover for.")],
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help="Candidates on the shortlist.")] = 10,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Accept the shortlist as proposed and apply the writes now.")
+    ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start a new run even if one is waiting for approval.")
+    ] = False,
+) -> None:
+    """Rank past applicants and talent-pool members from the mirror against a requisition.
+
+    Runs to the approval step and prints the shortlist with scores, reasons (with evidence quotes) and
+    the proposed action per candidate, plus the thread id the approval waits on. Nothing is written to
+    iCIMS unless `--approve` is given. Needs a synced mirror (`icims-agents sync`).
+    """
+    from graphs.rediscovery import RediscoveryDeps, build_graph, resume_run, start_run
+    from tools.checkpoint import open_checkpointer
+
+    settings = state.settings()
+    deps = RediscoveryDeps.from_settings(settings)
+    try:
+        with open_checkpointer(settings) as saver:
+            graph = build_graph(saver, deps=deps)
+            try:
+                run = start_run(
+                    graph, job_id=job, customer_id=settings.icims_customer_id, top_k=top, restart=restart
+                )
+            except LookupError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            report = rediscover_report(run)
+            if run.continued:
+                report["writes"] = run.values.get("writes") or []
+                report["audit"] = run.values.get("audit_record") or {}
+            if approve and run.pending:
+                values = resume_run(graph, run.thread_id, [{"type": "accept", "args": None}])
+                report["writes"] = values.get("writes") or []
+                report["audit"] = values.get("audit_record") or {}
+                report["pending"] = False
+    finally:
+        deps.close()
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        typer.echo(format_rediscover_report(report))
+
+
+def rediscover_report(run) -> dict:
+    """The JSON shape of `rediscover --json`: thread id, job, shortlist and (with --approve) writes."""
+    values = run.values
+    job = values.get("job") or {}
+    return {
+        "thread_id": run.thread_id,
+        "job_id": job.get("id"),
+        "job_title": job.get("title"),
+        "pending": bool(run.pending),
+        "resumed_existing": run.resumed_existing,
+        "continued": run.continued,
+        "shortlist": [
+            {
+                "rank": c["rank"],
+                "person_id": c["person_id"],
+                "name": c["name"],
+                "score": c["score"],
+                "proposed_action": c["proposed_action"],
+                "pool_id": c["pool_id"],
+                "reasons": [_reason_line(r) for r in c["reasons"]],
+                "gaps": [g["text"] for g in c["gaps"]],
+                "flags": c["flags"],
+                "summary": c["summary"],
+                "outreach_line": c["outreach_line"],
+            }
+            for c in run.shortlist
+        ],
+    }
+
+
+def _reason_line(reason: dict) -> str:
+    from graphs.rediscovery import reason_line
+
+    return reason_line(reason)
+
+
+def format_rediscover_report(report: dict, *, reasons: int = 3) -> str:
+    lines = [f"Rediscovery for job {report['job_id']}: {report['job_title']}"]
+    if report["continued"]:
+        lines.append("  (an approved run for this requisition had stopped while writing; it is now finished)")
+    elif report["resumed_existing"]:
+        lines.append("  (a run for this requisition was already waiting for approval; showing it)")
+    if not report["shortlist"]:
+        lines.append("  no candidates found in the mirror")
+    for c in report["shortlist"]:
+        action = "submit to job" if c["proposed_action"] == "submit" else f"add to pool {c['pool_id']}"
+        flags = f"  [{', '.join(c['flags'])}]" if c["flags"] else ""
+        lines.append(
+            f"{c['rank']:>3}. {c['score']:>3}  {c['name']} (person {c['person_id']}) -> {action}{flags}"
+        )
+        lines.extend(f"        {text}" for text in c["reasons"][:reasons])
+        if c["gaps"]:
+            lines.append(f"        gaps: {'; '.join(c['gaps'][:3])}")
+    lines.append(f"thread: {report['thread_id']}")
+    if "writes" in report:
+        lines.append(format_writes(report["writes"]))
+    elif report["pending"]:
+        lines.append(
+            "status: waiting for approval (nothing written to iCIMS); rerun with --approve to accept"
+        )
+    return "\n".join(lines)
+
+
+def format_writes(writes: list[dict]) -> str:
+    lines = [f"writes applied: {sum(1 for w in writes if w['status'] == 'done')} of {len(writes)}"]
+    for w in writes:
+        made = "created" if w["created"] else "existing"
+        lines.append(
+            f"  person {w['person_id']:>6} {w['action']:<12} {w['workflow_kind']}/{w['workflow_id']} "
+            f"({made}{', fields patched' if w['patched'] else ''}) {w['status']}"
+            + (f": {w['detail']}" if w.get("detail") else "")
+        )
+    return "\n".join(lines)

@@ -2,13 +2,17 @@
 
 Starts the local iCIMS sandbox on 127.0.0.1, mirrors it in full, lets "recruiters" change a few
 records inside iCIMS, mirrors again incrementally, and prints what each pass synced and what it cost
-in iCIMS requests (counted by the client and, independently, by the sandbox).
+in iCIMS requests (counted by the client and, independently, by the sandbox). Then rediscovers one
+open requisition from the mirror, shows the shortlist and the pending approval, approves it with one
+candidate dropped, applies the writes and prints what reached iCIMS (the sandbox's write log).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
+import time
 from pathlib import Path
 
 import typer
@@ -16,7 +20,7 @@ import typer
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig, client_env
 from sandbox.server import ServerThread
-from server.cli import format_sync_summary, sync_summary
+from server.cli import format_rediscover_report, format_sync_summary, format_writes, sync_summary
 from tools.icims.budget import RequestBudget
 from tools.icims.client import ICIMSClient
 from tools.mirror import MirrorStore, MirrorSync
@@ -53,6 +57,8 @@ def run_demo(*, people: int, seed: int) -> None:
         typer.echo(f"   mirror now holds: {store.counts()}")
         remaining = sandbox.config.daily_limit - sandbox.requests_total
         typer.echo(f"   daily quota left (sandbox's count): {remaining:,} of {sandbox.config.daily_limit:,}")
+
+        _rediscover(settings, store, sandbox)
 
 
 def _sync(settings: Settings, store: MirrorStore, sandbox, *, full: bool) -> None:
@@ -95,3 +101,100 @@ def _simulate_recruiter_activity(sandbox) -> dict[str, list[int]]:
     erased = candidates[-1]
     sandbox.erase_person(erased)
     return {"edited": edited, "new_person": [new_person], "new_workflow": [workflow], "erased": [erased]}
+
+
+def _rediscover(settings: Settings, store: MirrorStore, sandbox) -> None:
+    from graphs.inbox import describe
+    from graphs.rediscovery import RediscoveryDeps, build_graph, list_pending, resume_run, start_run
+    from server.cli import rediscover_report
+    from tools.checkpoint import open_checkpointer
+
+    job_id = _open_requisition(store)
+    deps = RediscoveryDeps.from_settings(settings, mirror=store)
+    with open_checkpointer(settings) as saver:
+        graph = build_graph(saver, deps=deps)
+        title = (store.get_data("jobs", job_id) or {}).get("jobtitle")
+        typer.secho(
+            f"6. Rediscovery for open requisition {job_id} ({title}): top 10 from the mirror", bold=True
+        )
+        started, before = time.perf_counter(), sandbox.requests_total
+        run = start_run(graph, job_id=job_id, customer_id=settings.icims_customer_id, top_k=10)
+        seconds = time.perf_counter() - started
+        typer.echo(format_rediscover_report(rediscover_report(run)))
+        if run.shortlist:
+            top = run.shortlist[0]
+            typer.echo(f"   #1 {top['name']}, in three bullets:")
+            typer.echo("\n".join(f"     - {bullet}" for bullet in top["summary"]))
+            typer.echo(f"   suggested outreach: {top['outreach_line']}")
+        retrieval = run.values.get("retrieval") or {}
+        typer.echo(
+            f"   {retrieval.get('indexed', 0):,} people with resumes ranked in {seconds:.1f} s; "
+            f"iCIMS requests: {sandbox.requests_total - before} (the requisition refresh)"
+        )
+
+        typer.secho("7. Pending approvals (read back from the checkpointer)", bold=True)
+        pending = list_pending(graph, saver)
+        for row in describe(pending):
+            typer.echo(f"   {row['thread_id']}  action={row['action']}  interrupt={row['interrupt_id'][:12]}")
+        request = pending[0].request
+        typer.echo("   config: " + ", ".join(f"{k}={v}" for k, v in request["config"].items()))
+        candidates = request["action_request"]["args"]["candidates"]
+
+        typer.secho("8. Recruiter approves with one edit: the last candidate is dropped", bold=True)
+        kept = candidates[:-1]
+        dropped = candidates[-1]
+        typer.echo(f"   dropped: {dropped['name']} (person {dropped['person_id']}); approving {len(kept)}")
+        edit = {
+            "type": "edit",
+            "args": {
+                "candidates": [
+                    {
+                        "person_id": c["person_id"],
+                        "proposed_action": c["proposed_action"],
+                        "pool_id": c["pool_id"],
+                    }
+                    for c in kept
+                ]
+            },
+        }
+        seq = len(sandbox.writelog)
+        values = resume_run(graph, run.thread_id, [edit], approver="demo-recruiter")
+        typer.echo(format_writes(values.get("writes") or []))
+
+        typer.secho("9. What reached iCIMS (sandbox write log)", bold=True)
+        entries = sandbox.writelog[seq:]
+        for entry in entries[:12]:
+            typer.echo(f"   #{entry.seq:<4} {entry.method:<5} {entry.path}  {_short(entry.body)}")
+        if len(entries) > 12:
+            typer.echo(f"   ... {len(entries) - 12} more")
+
+        again = len(sandbox.writelog)
+        resume_run(graph, run.thread_id, [{"type": "accept", "args": None}], approver="demo-recruiter")
+        typer.echo(f"   resuming the finished run again wrote {len(sandbox.writelog) - again} more entries")
+        report = deps.audit.verify()
+        record = values.get("audit_record") or {}
+        typer.echo(
+            f"   audit record #{record.get('seq')} ({str(record.get('hash', ''))[:16]}...); "
+            f"chain of {report.records} verifies: {report.ok}"
+        )
+    deps.ledger.close()
+    deps.audit.close()
+
+
+def _open_requisition(store: MirrorStore) -> int:
+    """The open (Approved) job with the most mirrored people sharing words with its title: a
+    requisition the demo tenant has real candidates for."""
+    jobs = [r for r in store.iter_records("jobs") if (r.data.get("folder") or {}).get("id") == "D31001"]
+    if not jobs:
+        raise RuntimeError("the demo tenant has no open requisition")
+    titles: dict[str, int] = {}
+    for person in store.iter_records("people"):
+        for role in person.data.get("workexperience") or []:
+            title = str(role.get("worktitle") or "").lower()
+            titles[title] = titles.get(title, 0) + 1
+    return max(jobs, key=lambda r: (titles.get(str(r.data.get("jobtitle", "")).lower(), 0), -r.id)).id
+
+
+def _short(body, limit: int = 110) -> str:
+    text = json.dumps(body, ensure_ascii=False) if body is not None else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

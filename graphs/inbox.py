@@ -1,0 +1,182 @@
+"""The Agent Inbox interrupt contract (DESIGN.md "Human approval before any write"; REFERENCES 3.2).
+
+A graph pauses with `interrupt([request])`, where `request` is a `HumanInterrupt`:
+`{"action_request": {"action", "args"}, "config": {allow_accept, allow_edit, allow_respond,
+allow_ignore}, "description": markdown}`. The reviewer answers with a `HumanResponse`
+`{"type": "accept"|"edit"|"response"|"ignore", "args": ...}`, which the inbox sends as a list of one
+via `Command(resume=[response])`. We emit the legacy (pre-v1) shape because LangChain's Agent Inbox
+and Studio render it unchanged; `"respond"` is accepted as an alias of the inbox's `"response"`.
+
+`pending_approvals` lists paused threads straight from the checkpointer, so approvals survive
+restarts and any process can find them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel, field_validator
+from typing_extensions import TypedDict
+
+ResponseType = Literal["accept", "edit", "respond", "ignore"]
+
+
+class ActionRequest(TypedDict):
+    action: str
+    args: dict[str, Any]
+
+
+class HumanInterruptConfig(TypedDict):
+    allow_ignore: bool
+    allow_respond: bool
+    allow_edit: bool
+    allow_accept: bool
+
+
+class HumanInterrupt(TypedDict):
+    action_request: ActionRequest
+    config: HumanInterruptConfig
+    description: str
+
+
+def make_request(
+    action: str,
+    args: dict[str, Any],
+    description: str,
+    *,
+    allow_accept: bool = True,
+    allow_edit: bool = True,
+    allow_respond: bool = True,
+    allow_ignore: bool = True,
+) -> HumanInterrupt:
+    return {
+        "action_request": {"action": action, "args": args},
+        "config": {
+            "allow_ignore": allow_ignore,
+            "allow_respond": allow_respond,
+            "allow_edit": allow_edit,
+            "allow_accept": allow_accept,
+        },
+        "description": description,
+    }
+
+
+class HumanResponse(BaseModel):
+    """One reviewer answer, normalised. `args`: for edit, the edited action args (a dict); for
+    respond, the free text; for accept and ignore, whatever was sent (callers ignore it)."""
+
+    type: ResponseType
+    args: Any = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _alias(cls, value: Any) -> Any:
+        return "respond" if value == "response" else value
+
+
+def parse_response(raw: Any) -> HumanResponse:
+    """Accept the inbox's list of one, a bare response dict, or a JSON string of either."""
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    if isinstance(raw, list):
+        if len(raw) != 1:
+            raise ValueError(f"expected one response, got {len(raw)}")
+        raw = raw[0]
+    if not isinstance(raw, dict):
+        raise ValueError(f"a response must be an object, got {type(raw).__name__}")
+    response = HumanResponse.model_validate(raw)
+    if response.type == "edit":
+        response.args = edited_args(response.args)
+    return response
+
+
+def edited_args(args: Any) -> dict[str, Any]:
+    """The inbox sends an edit as a whole `ActionRequest` ({action, args}) with string values;
+    API callers may send the args dict alone. JSON-encoded values are decoded."""
+    if isinstance(args, str):
+        args = json.loads(args)
+    if not isinstance(args, dict):
+        raise ValueError("edit args must be an object")
+    if set(args) <= {"action", "args"} and isinstance(args.get("args"), dict | str):
+        args = args["args"]
+        if isinstance(args, str):
+            args = json.loads(args)
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if isinstance(value, str) and value[:1] in "[{":
+            # Not JSON after all: keep the text as typed.
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    thread_id: str
+    interrupt_id: str
+    request: HumanInterrupt
+    checkpoint_id: str | None
+    created_at: str | None
+
+
+def _requests(value: Any) -> list[HumanInterrupt]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict) and "action_request" in item]
+
+
+def thread_ids(checkpointer: BaseCheckpointSaver, *, prefix: str | None = None) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in checkpointer.list(None):
+        thread = str(item.config["configurable"]["thread_id"])
+        if prefix is None or thread.startswith(prefix):
+            seen.setdefault(thread, None)
+    return list(seen)
+
+
+def pending_for_thread(graph: Any, thread_id: str) -> list[PendingApproval]:
+    state = graph.get_state({"configurable": {"thread_id": thread_id}})
+    out: list[PendingApproval] = []
+    config = state.config.get("configurable", {}) if state.config else {}
+    for item in state.interrupts:
+        for request in _requests(item.value):
+            out.append(
+                PendingApproval(
+                    thread_id=thread_id,
+                    interrupt_id=item.id,
+                    request=request,
+                    checkpoint_id=config.get("checkpoint_id"),
+                    created_at=state.created_at,
+                )
+            )
+    return out
+
+
+def pending_approvals(
+    graph: Any, checkpointer: BaseCheckpointSaver, *, prefix: str | None = None
+) -> list[PendingApproval]:
+    """Every thread whose latest state waits on an Agent Inbox interrupt (all threads, one scan).
+
+    A later issue adds an index table for queries; a scan is fine at one thread per requisition."""
+    found: list[PendingApproval] = []
+    for thread in thread_ids(checkpointer, prefix=prefix):
+        found.extend(pending_for_thread(graph, thread))
+    return found
+
+
+def describe(items: Iterable[PendingApproval]) -> list[dict[str, Any]]:
+    """JSON-ready summary rows (for CLIs and logs: ids and action names only)."""
+    return [
+        {
+            "thread_id": p.thread_id,
+            "interrupt_id": p.interrupt_id,
+            "action": p.request["action_request"]["action"],
+            "created_at": p.created_at,
+        }
+        for p in items
+    ]

@@ -1,0 +1,192 @@
+"""Idempotent write-back of an approved candidate: ensure the workflow, then PATCH the AI fields.
+
+iCIMS has no idempotency keys and allows one workflow per person and job or talent pool (API_NOTES
+3.2, 6.3). Each step is recorded in the `IdempotencyLedger` as soon as iCIMS confirms it, keyed by
+(thread, run, candidate, action), so a run that crashed mid-way and is resumed (LangGraph re-runs the write
+node from its top) repeats nothing that is done:
+
+1. ledger says done -> nothing is sent;
+2. the workflow id comes from the ledger, else the mirror, else a create; a create refused with 400
+   while the workflow turns out to exist (found by one Search) counts as already done;
+3. the field PATCH is marked `patching` before it is sent; if a crash leaves that mark, the re-run
+   reads the workflow first and sends the PATCH only if the values differ (read-compare-write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tools.audit import IdempotencyLedger
+from tools.icims.budget import Priority
+from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound
+from tools.icims.search import F, and_
+
+Action = Literal["add_to_pool", "submit"]
+WriteStatus = Literal["done", "already_done", "skipped", "failed"]
+
+# action -> (workflow kind, search entity, search name of the base profile)
+WORKFLOW_FOR_ACTION: dict[str, tuple[str, str, str]] = {
+    "submit": ("applicantworkflows", "applicantworkflow", "job"),
+    "add_to_pool": ("sourceworkflows", "sourceworkflow", "talentpool"),
+}
+SOURCE_LABEL = "AI Rediscovery"
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    person_id: int
+    action: Action
+    base_id: int  # the job (submit) or talent pool (add_to_pool)
+    fields: Mapping[str, Any]  # custom field id -> value
+
+
+@dataclass
+class WriteOutcome:
+    person_id: int
+    action: str
+    base_id: int
+    workflow_kind: str
+    workflow_id: int | None = None
+    created: bool = False
+    patched: bool = False
+    status: WriteStatus = "done"
+    detail: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "action": self.action,
+            "base_id": self.base_id,
+            "workflow_kind": self.workflow_kind,
+            "workflow_id": self.workflow_id,
+            "created": self.created,
+            "patched": self.patched,
+            "status": self.status,
+            "detail": self.detail,
+            "steps": list(self.steps),
+        }
+
+
+StepHook = Callable[[str, WriteOutcome], None]
+
+
+def _same(served: Any, wanted: Any) -> bool:
+    # iCIMS may serve a number written as text or the reverse; the field "holds the value" either way.
+    return served == wanted or (served is not None and str(served) == str(wanted))
+
+
+class WriteBack:
+    def __init__(
+        self,
+        client: Any,  # tools.icims.client.ICIMSClient (duck-typed so tests can wrap it)
+        ledger: IdempotencyLedger,
+        thread_id: str,
+        run_id: str,
+        *,
+        mirror: Any = None,  # tools.mirror.MirrorStore, to find workflows iCIMS already has
+        on_step: StepHook | None = None,
+        priority: Priority = Priority.WRITE,
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.thread_id = thread_id
+        self.run_id = run_id
+        self.mirror = mirror
+        self.on_step = on_step
+        self.priority = priority
+
+    def _step(self, name: str, outcome: WriteOutcome) -> None:
+        outcome.steps.append(name)
+        if self.on_step is not None:
+            self.on_step(name, outcome)
+
+    async def apply(self, request: WriteRequest) -> WriteOutcome:
+        kind = WORKFLOW_FOR_ACTION[request.action][0]
+        outcome = WriteOutcome(
+            person_id=request.person_id, action=request.action, base_id=request.base_id, workflow_kind=kind
+        )
+        key = (self.thread_id, self.run_id, str(request.person_id), request.action)
+        entry = self.ledger.get(*key)
+        if entry is not None and entry.state in ("done", "failed"):
+            outcome.workflow_id = entry.workflow_id
+            outcome.created = entry.created
+            outcome.status = "already_done" if entry.state == "done" else "failed"
+            outcome.detail = entry.detail.get("reason") if entry.state == "failed" else "ledger: done"
+            return outcome
+        if self.mirror is not None and self.mirror.is_erased(request.person_id):
+            # Erasure wins over an approval given before it arrived.
+            outcome.status = "skipped"
+            outcome.detail = "person erased"
+            return outcome
+
+        workflow_id = entry.workflow_id if entry is not None else None
+        outcome.created = entry.created if entry is not None else False
+        if workflow_id is None:
+            try:
+                workflow_id, outcome.created = await self._ensure_workflow(request, kind)
+            except (ICIMSNotFound, ICIMSBadRequest) as exc:
+                # Permanent refusals (the person, job or pool is gone; the body is invalid): record and
+                # move on; retrying cannot help and the other candidates still deserve their writes.
+                self.ledger.record(*key, state="failed", workflow_kind=kind, detail={"reason": exc.message})
+                outcome.status = "failed"
+                outcome.detail = exc.message
+                return outcome
+            self.ledger.record(
+                *key, state="workflow", workflow_kind=kind, workflow_id=workflow_id, created=outcome.created
+            )
+            self._step("workflow_created" if outcome.created else "workflow_found", outcome)
+        outcome.workflow_id = workflow_id
+
+        changes = dict(request.fields)
+        if changes:
+            needs_patch = True
+            if entry is not None and entry.state == "patching":
+                # A PATCH may have landed before the crash: read first, write only what differs.
+                served = await self.client.get_profile(
+                    kind, workflow_id, fields=list(changes), priority=self.priority
+                )
+                needs_patch = not all(_same(served.get(k), v) for k, v in changes.items())
+            if needs_patch:
+                self.ledger.record(*key, state="patching")
+                await self.client.update_workflow(kind, workflow_id, changes, priority=self.priority)
+                outcome.patched = True
+                self._step("patched", outcome)
+        self.ledger.record(*key, state="done")
+        self._step("done", outcome)
+        return outcome
+
+    async def _ensure_workflow(self, request: WriteRequest, kind: str) -> tuple[int, bool]:
+        """(workflow id, created by us)."""
+        if self.mirror is not None:
+            existing = self.mirror.workflows(kind, person_id=request.person_id, base_id=request.base_id)
+            if existing:
+                return existing[0].id, False
+        try:
+            if request.action == "submit":
+                new_id = await self.client.create_applicant_workflow(
+                    request.base_id, request.person_id, source=SOURCE_LABEL, priority=self.priority
+                )
+            else:
+                new_id = await self.client.create_source_workflow(
+                    request.base_id, request.person_id, source=SOURCE_LABEL, priority=self.priority
+                )
+            return new_id, True
+        except ICIMSBadRequest:
+            # One workflow per person and base profile: a 400 on create usually means it exists already
+            # (created by an earlier attempt whose reply was lost, or by a recruiter since the last
+            # sync). Only a Search that finds it makes it "already done"; otherwise the 400 stands.
+            found = await self._find_workflow(request)
+            if found is None:
+                raise
+            return found, False
+
+    async def _find_workflow(self, request: WriteRequest) -> int | None:
+        kind, entity, base = WORKFLOW_FOR_ACTION[request.action]
+        query = and_(
+            F(f"{entity}.person.id").eq(request.person_id), F(f"{entity}.{base}.id").eq(request.base_id)
+        )
+        ids = await self.client.search(kind, query, priority=self.priority)
+        return min(ids) if ids else None

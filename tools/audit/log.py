@@ -1,0 +1,296 @@
+"""Append-only, hash-chained audit log.
+
+Each record stores the sha256 of the previous record's hash plus its own canonical content, so editing,
+deleting or reordering any stored record breaks every later link, and `verify()` says where. A one-row
+`audit_head` table holds the count and the latest hash: it serialises appends (its UPDATE takes the
+write lock first, on SQLite and Postgres alike) and lets `verify()` notice a truncated tail.
+
+Records are idempotent on `key`: a node that re-runs after a crash (LangGraph replays a node whose
+result was not checkpointed) appends nothing new and gets the stored record back.
+
+Bodies hold ids, hashes, versions, scores and decisions; never names, emails or resume text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from tools.audit.db import make_engine
+
+if TYPE_CHECKING:
+    from tools.settings import Settings
+
+GENESIS_HASH = "0" * 64
+
+_metadata = MetaData()
+audit_table = Table(
+    "audit_log",
+    _metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(64), nullable=False),
+    Column("trace_id", String(64), nullable=False, index=True),
+    Column("thread_id", String(200), index=True),
+    Column("recorded_at", String(40), nullable=False),
+    # The canonical JSON text exactly as hashed: re-serialising a JSON column could reorder keys.
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+head_table = Table(
+    "audit_head",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+_SQLITE_GUARDS = [
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+]
+_POSTGRES_GUARDS = [
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+]
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 kept: one text per value, so hashes are reproducible."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha256_text(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _record_hash(
+    *,
+    seq: int,
+    key: str,
+    kind: str,
+    trace_id: str,
+    thread_id: str | None,
+    recorded_at: str,
+    body: str,
+    prev_hash: str,
+) -> str:
+    header = canonical_json(
+        {
+            "seq": seq,
+            "key": key,
+            "kind": kind,
+            "trace_id": trace_id,
+            "thread_id": thread_id,
+            "recorded_at": recorded_at,
+            "prev_hash": prev_hash,
+        }
+    )
+    # Body appended as stored text (not re-serialised) so any byte changed in it changes the hash.
+    return sha256_text(header + "\n" + body)
+
+
+def audit_database_url(settings: Settings) -> str:
+    explicit = getattr(settings, "audit_url", None)
+    return explicit or f"sqlite:///{settings.data_dir / 'audit.sqlite'}"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    seq: int
+    key: str
+    kind: str
+    trace_id: str
+    thread_id: str | None
+    recorded_at: str
+    body: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    records: int
+    bad_seq: int | None = None
+    problem: str | None = None
+
+
+def _row_record(row: Any) -> AuditRecord:
+    return AuditRecord(
+        seq=row.seq,
+        key=row.key,
+        kind=row.kind,
+        trace_id=row.trace_id,
+        thread_id=row.thread_id,
+        recorded_at=row.recorded_at,
+        body=json.loads(row.body),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class AuditLog:
+    def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        _metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            guards = {"sqlite": _SQLITE_GUARDS, "postgresql": _POSTGRES_GUARDS}.get(
+                self.engine.dialect.name, []
+            )
+            for statement in guards:
+                conn.execute(text(statement))
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(head_table.c.id)).first() is None:
+                    conn.execute(head_table.insert().values(id=1, seq=0, last_hash=GENESIS_HASH))
+        except IntegrityError:
+            pass  # another process created the head row first
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditLog:
+        return cls(audit_database_url(settings))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def append(
+        self,
+        *,
+        kind: str,
+        key: str,
+        trace_id: str,
+        body: Mapping[str, Any],
+        thread_id: str | None = None,
+    ) -> AuditRecord:
+        """Append one record, or return the one already stored under `key` (unchanged)."""
+        existing = self.get(key)
+        if existing is not None:
+            return existing
+        body_text = canonical_json(dict(body))
+        recorded_at = self._clock().astimezone(UTC).isoformat()
+        try:
+            with self.engine.begin() as conn:
+                # Take the write lock before reading the head: two appenders never see the same tail.
+                conn.execute(update(head_table).where(head_table.c.id == 1).values(seq=head_table.c.seq + 1))
+                head = conn.execute(select(head_table).where(head_table.c.id == 1)).one()
+                seq, prev_hash = head.seq, head.last_hash
+                digest = _record_hash(
+                    seq=seq,
+                    key=key,
+                    kind=kind,
+                    trace_id=trace_id,
+                    thread_id=thread_id,
+                    recorded_at=recorded_at,
+                    body=body_text,
+                    prev_hash=prev_hash,
+                )
+                conn.execute(
+                    audit_table.insert().values(
+                        seq=seq,
+                        key=key,
+                        kind=kind,
+                        trace_id=trace_id,
+                        thread_id=thread_id,
+                        recorded_at=recorded_at,
+                        body=body_text,
+                        prev_hash=prev_hash,
+                        hash=digest,
+                    )
+                )
+                conn.execute(update(head_table).where(head_table.c.id == 1).values(last_hash=digest))
+        except IntegrityError:
+            # The same key was appended concurrently: the first one wins, and is what we return.
+            again = self.get(key)
+            if again is None:
+                raise
+            return again
+        return AuditRecord(
+            seq=seq,
+            key=key,
+            kind=kind,
+            trace_id=trace_id,
+            thread_id=thread_id,
+            recorded_at=recorded_at,
+            body=json.loads(body_text),
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def get(self, key: str) -> AuditRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_table).where(audit_table.c.key == key)).first()
+        return _row_record(row) if row is not None else None
+
+    def records(self, *, trace_id: str | None = None, thread_id: str | None = None) -> list[AuditRecord]:
+        query = select(audit_table).order_by(audit_table.c.seq)
+        if trace_id is not None:
+            query = query.where(audit_table.c.trace_id == trace_id)
+        if thread_id is not None:
+            query = query.where(audit_table.c.thread_id == thread_id)
+        with self.engine.connect() as conn:
+            return [_row_record(row) for row in conn.execute(query)]
+
+    def head(self) -> tuple[int, str]:
+        """(records appended, latest hash): worth anchoring outside the database now and then."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(head_table).where(head_table.c.id == 1)).one()
+        return row.seq, row.last_hash
+
+    def verify(self) -> ChainReport:
+        """Recompute every link. Reports the first record that does not match, if any."""
+        expected_prev = GENESIS_HASH
+        count = 0
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(audit_table).order_by(audit_table.c.seq)):
+                count += 1
+                if row.seq != count:
+                    return ChainReport(
+                        False, count, row.seq, f"sequence gap: expected {count}, found {row.seq}"
+                    )
+                if row.prev_hash != expected_prev:
+                    return ChainReport(False, count, row.seq, "prev_hash does not match the previous record")
+                digest = _record_hash(
+                    seq=row.seq,
+                    key=row.key,
+                    kind=row.kind,
+                    trace_id=row.trace_id,
+                    thread_id=row.thread_id,
+                    recorded_at=row.recorded_at,
+                    body=row.body,
+                    prev_hash=row.prev_hash,
+                )
+                if digest != row.hash:
+                    return ChainReport(False, count, row.seq, "content does not match its hash")
+                expected_prev = row.hash
+            head = conn.execute(select(head_table).where(head_table.c.id == 1)).one()
+        if head.seq != count or head.last_hash != expected_prev:
+            return ChainReport(
+                False, count, None, f"head says {head.seq} records ending {head.last_hash[:12]}: tail missing"
+            )
+        return ChainReport(True, count)
