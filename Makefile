@@ -33,7 +33,7 @@ bench: install
 	$(PY) -m evals.bench
 
 eval: install
-	$(PY) -m evals.retrieval_baseline
+	$(PY) -m evals.retrieval
 
 sandbox: install
 	$(VENV)/bin/icims-agents sandbox --env-file .env.sandbox

@@ -286,10 +286,6 @@ def rank(
     typer.echo(f"{len(asks)} queries x {len(docs):,} candidates -> {written:,} lines in {out}", err=True)
 
 
-if __name__ == "__main__":
-    app()
-
-
 # --- rediscover -------------------------------------------------------------------------------------
 
 
@@ -418,3 +414,7 @@ def format_writes(writes: list[dict]) -> str:
             + (f": {w['detail']}" if w.get("detail") else "")
         )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    app()
