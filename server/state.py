@@ -1,0 +1,289 @@
+"""`ServiceState`: everything the service's routers share (docs/SERVICE_CONTRACT.md).
+
+One per app, built at startup by `create_app`'s lifespan and kept as `app.state.service`. It holds
+the checkpointer (where pending approvals live, so they survive restarts), the compiled graphs, the
+mirror, the audit log, the key store and the approvals and run services.
+
+The checkpointer is the synchronous saver `tools.checkpoint.open_checkpointer` opens (SQLite by
+default, Postgres with a `checkpointer_url`), wrapped in `ThreadedSaver`, which gives it the async
+interface by running each call in a worker thread. So `graph.astream` (the SSE stream) and plain
+`graph.invoke`/`get_state` (the approvals, from any thread, including the event loop's) work on the
+same saver; an async-only saver would deadlock sync callers on the loop's own thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from graphs.inbox import HumanResponse
+    from server.approvals import ApprovalService
+    from server.auth import KeyStore
+    from server.runs import RunService
+    from tools.audit import AuditLog
+    from tools.mirror import MirrorStore
+    from tools.settings import Settings
+
+
+class ThreadedSaver(BaseCheckpointSaver):
+    """A synchronous checkpointer with the async methods too (each runs the sync one in a thread)."""
+
+    def __init__(self, inner: BaseCheckpointSaver) -> None:
+        super().__init__(serde=inner.serde)
+        self.inner = inner
+
+    @property
+    def config_specs(self) -> list:  # type: ignore[override]
+        return self.inner.config_specs
+
+    # -- sync: delegate ------------------------------------------------------------------------------
+    def get_tuple(self, config):  # type: ignore[no-untyped-def]
+        return self.inner.get_tuple(config)
+
+    def list(self, config, *, filter=None, before=None, limit=None):  # type: ignore[no-untyped-def]
+        return self.inner.list(config, filter=filter, before=before, limit=limit)
+
+    def put(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def]
+        return self.inner.put(config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config, writes, task_id, task_path=""):  # type: ignore[no-untyped-def]
+        return self.inner.put_writes(config, writes, task_id, task_path)
+
+    def delete_thread(self, thread_id):  # type: ignore[no-untyped-def]
+        return self.inner.delete_thread(thread_id)
+
+    def get_next_version(self, current, channel):  # type: ignore[no-untyped-def]
+        return self.inner.get_next_version(current, channel)
+
+    def get_delta_channel_history(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.inner.get_delta_channel_history(*args, **kwargs)
+
+    # -- async: the same calls in a worker thread ---------------------------------------------------
+    async def aget_tuple(self, config):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.inner.get_tuple, config)
+
+    async def alist(self, config, *, filter=None, before=None, limit=None):  # type: ignore[no-untyped-def]
+        items = await asyncio.to_thread(
+            lambda: list(self.inner.list(config, filter=filter, before=before, limit=limit))
+        )
+        for item in items:
+            yield item
+
+    async def aput(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.inner.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(self, config, writes, task_id, task_path=""):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.inner.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.inner.delete_thread, thread_id)
+
+    async def aget_delta_channel_history(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(self.inner.get_delta_channel_history, *args, **kwargs)
+
+
+@dataclass
+class GraphSpec:
+    """A graph the service can run: how its input is validated, which thread a run uses, which
+    requisition a thread belongs to (for roles), and how an edited approval is re-validated."""
+
+    name: str
+    graph: Any  # CompiledStateGraph
+    thread_prefix: str
+    input_model: type[BaseModel]
+    thread_id: Callable[[BaseModel], str]
+    job_id_of_input: Callable[[BaseModel], int | None]
+    # (thread state values, parsed response) -> what the decision changes; raises ValueError or
+    # pydantic.ValidationError when an edit cannot be applied. Runs before anything is resumed.
+    validate_decision: Callable[[dict[str, Any], HumanResponse], dict[str, Any]] | None = None
+    # The state keys a run's result shows (default: the graph's output schema).
+    result_keys: Sequence[str] | None = None
+
+    def job_id_of_state(self, values: dict[str, Any]) -> int | None:
+        job = values.get("job") or {}
+        raw = job.get("id") if isinstance(job, dict) else None
+        if raw is None:
+            raw = ((values.get("run") or {}).get("request") or {}).get("job_id") or values.get("job_id")
+        try:
+            return int(raw) if raw is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def job_id_of_thread(self, thread_id: str) -> int | None:
+        """Thread ids end with the requisition id (`rediscovery:{customer}:{job}`)."""
+        tail = thread_id.rsplit(":", 1)[-1]
+        return int(tail) if tail.isdigit() else None
+
+    def output_keys(self) -> list[str]:
+        if self.result_keys is not None:
+            return list(self.result_keys)
+        try:
+            return list(self.graph.get_output_jsonschema().get("properties", {}))
+        except Exception:
+            return []
+
+
+@dataclass(frozen=True)
+class JobOwners:
+    """Who a requisition belongs to, from the mirror."""
+
+    job_id: int
+    title: str | None
+    recruiter_id: int | None
+    hiring_manager_id: int | None
+    known: bool = True
+
+
+def _link_id(value: Any) -> int | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    checkpointer: BaseCheckpointSaver
+    graphs: dict[str, Any]
+    specs: dict[str, GraphSpec]
+    keys: KeyStore
+    mirror: MirrorStore
+    audit: AuditLog
+    approvals: ApprovalService = field(init=False)
+    runs: RunService = field(init=False)
+    deps: dict[str, Any] = field(default_factory=dict)  # per graph: its dependencies (closed at exit)
+
+    def __post_init__(self) -> None:
+        from server.approvals import ApprovalService
+        from server.runs import RunService
+
+        self.approvals = ApprovalService(self)
+        self.runs = RunService(self)
+
+    # -- graphs -----------------------------------------------------------------------------------
+    def register(self, spec: GraphSpec) -> None:
+        self.specs[spec.name] = spec
+        self.graphs[spec.name] = spec.graph
+
+    def spec(self, name: str) -> GraphSpec:
+        from server.errors import NotFound
+
+        try:
+            return self.specs[name]
+        except KeyError:
+            raise NotFound(f"no graph named {name!r}; known: {', '.join(sorted(self.specs))}") from None
+
+    def spec_for_thread(self, thread_id: str) -> GraphSpec | None:
+        for spec in self.specs.values():
+            if thread_id.startswith(spec.thread_prefix):
+                return spec
+        return None
+
+    # -- requisitions and roles -------------------------------------------------------------------
+    def job_owners(self, job_id: int | None) -> JobOwners | None:
+        if job_id is None:
+            return None
+        data = self.mirror.get_data("jobs", int(job_id))
+        if data is None:
+            return JobOwners(int(job_id), None, None, None, known=False)
+        return JobOwners(
+            job_id=int(job_id),
+            title=data.get("jobtitle"),
+            recruiter_id=_link_id(data.get("recruiter")),
+            hiring_manager_id=_link_id(data.get("hiringmanager")),
+        )
+
+    def person_name(self, person_id: int | None) -> str | None:
+        if person_id is None:
+            return None
+        data = self.mirror.get_data("people", int(person_id)) or {}
+        name = " ".join(str(data.get(k) or "").strip() for k in ("firstname", "lastname")).strip()
+        return name or None
+
+    def close(self) -> None:
+        for deps in self.deps.values():
+            with contextlib.suppress(Exception):
+                deps.close()
+        with contextlib.suppress(Exception):
+            self.keys.close()
+        with contextlib.suppress(Exception):
+            self.audit.close()
+        with contextlib.suppress(Exception):
+            self.mirror.close()
+
+
+def rediscovery_spec(graph: Any, deps: Any, settings: Settings) -> GraphSpec:
+    from graphs import rediscovery as rd
+
+    def validate(values: dict[str, Any], response: HumanResponse) -> dict[str, Any]:
+        # The graph's own check (same pydantic models, same rules), run before resuming anything.
+        _, edits = rd._decide(deps, values, response)
+        return edits
+
+    return GraphSpec(
+        name="rediscovery",
+        graph=graph,
+        thread_prefix="rediscovery:",
+        input_model=rd.RediscoveryRequest,
+        thread_id=lambda req: rd.rediscovery_thread_id(settings.icims_customer_id, req.job_id),  # type: ignore[attr-defined]
+        job_id_of_input=lambda req: int(req.job_id),  # type: ignore[attr-defined]
+        validate_decision=validate,
+    )
+
+
+@contextlib.contextmanager
+def open_service(
+    settings: Settings, *, embeddings: Any = None, deps_overrides: dict[str, Any] | None = None
+) -> Iterator[ServiceState]:
+    """Open everything the service needs; closed on exit. `embeddings` overrides the settings'
+    encoder (tests pass `HashEmbeddings`), `deps_overrides` single rediscovery dependencies."""
+    from graphs.rediscovery import RediscoveryDeps, build_graph
+    from server.auth import KeyStore
+    from tools.audit import AuditLog
+    from tools.checkpoint import open_checkpointer
+    from tools.mirror import MirrorStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open_checkpointer(settings) as saver:
+        checkpointer = ThreadedSaver(saver)
+        mirror = MirrorStore(settings.mirror_database_url)
+        deps = RediscoveryDeps.from_settings(
+            settings, mirror=mirror, embeddings=embeddings, **(deps_overrides or {})
+        )
+        state = ServiceState(
+            settings=settings,
+            checkpointer=checkpointer,
+            graphs={},
+            specs={},
+            keys=KeyStore.for_data_dir(settings.data_dir),
+            mirror=mirror,
+            audit=AuditLog.from_settings(settings),
+            deps={"rediscovery": deps},
+        )
+        state.register(rediscovery_spec(build_graph(checkpointer, deps=deps), deps, settings))
+        try:
+            yield state
+        finally:
+            state.close()
+
+
+@contextlib.asynccontextmanager
+async def service_lifespan(
+    settings: Settings, **kwargs: Any
+) -> AsyncIterator[ServiceState]:  # pragma: no cover - thin
+    with open_service(settings, **kwargs) as state:
+        try:
+            yield state
+        finally:
+            await state.runs.shutdown()
