@@ -4,6 +4,12 @@ explain every score, and after a recruiter approves, write the result back to iC
     load -> retrieve -> score -> summarise -> approve (Agent Inbox interrupt) -> write -> audit -> purge
                                                  |  respond / ignore / nothing approved  -> audit
 
+Settings pick the backends: `make_extractor(settings)` enriches profiles (deterministic unless
+`llm_base_url` is set), and `vector_backend` holds the run's dense vectors (with a TTL) in an
+in-process index or in a Pinecone namespace of the run's own, dropped by `purge`. An erasure found
+by the mirror sync removes the person's cached and indexed vectors (`RediscoveryDeps.forget_person`,
+registered as a `tools.mirror.sync` erasure hook).
+
 Nodes are thin: domain logic lives in `agents/` (enrichment, scoring, ranking), I/O in `tools/`, the
 idempotent write-back in `graphs/writeback.py`. State holds JSON-like values only (dicts, lists, str,
 numbers), so a checkpoint written by one process resumes in another without pickled classes.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import getpass
 import hashlib
 import threading
@@ -61,6 +68,8 @@ SUBMIT_THRESHOLD = 70
 RETRIEVE_FACTOR = 3
 RETRIEVE_MIN = 30
 REASONS_FIELD_LIMIT = 2000
+TAGS_FIELD_LIMIT = 255
+TAG_SKILLS = 5
 EMPLOYEE_FOLDER = "D32010"
 PURGED_FOLDER = "D32099"
 OPEN_JOB_FOLDERS = frozenset({"D31001"})
@@ -179,6 +188,8 @@ class ShortlistCandidate(BaseModel):
     flags: list[str] = Field(default_factory=list)
     summary: list[str] = Field(default_factory=list)
     outreach_line: str = ""
+    # Written to the person's `enrichment_tags` field when approved (verified facts only).
+    enrichment_tags: str = ""
     proposed_action: Action
     pool_id: int | None = None
     retrieval: dict[str, float] = Field(default_factory=dict)
@@ -249,9 +260,16 @@ class RediscoveryDeps:
     vector_cache: Any = None
     # Clear the shared cache at the end of every run too (DESIGN: "purged on run end where configured").
     purge_cache_on_run_end: bool = False
+    # The run's vector index: `index_factory(namespace=...)` -> a `tools.vectors.VectorIndex` (None:
+    # in-process). `from_settings` picks it by `settings.vector_backend`.
+    index_factory: Callable[..., Any] | None = None
+    index_backend: str = "memory"
     # Rankers (their per-run index) of runs not yet purged, by trace id.
     _runs: dict[str, Any] = field(default_factory=dict)
+    # Run vector indexes not yet dropped, by trace id: (index, {person id: vector ids}).
+    _run_indexes: dict[str, tuple[Any, dict[str, list[str]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _unregister_erasure: Callable[[], None] | None = None
 
     @classmethod
     def from_settings(
@@ -261,8 +279,12 @@ class RediscoveryDeps:
         embeddings: Any = None,
         offline: bool = False,
         mirror: MirrorStore | None = None,
+        chat_model: Any = None,
+        register_erasure: bool = True,
         **overrides: Any,
     ) -> RediscoveryDeps:
+        """`chat_model` overrides the LLM the settings select (tests); `register_erasure` registers
+        `forget_person` as a process-wide mirror erasure hook (unregistered by `close`)."""
         from functools import partial
 
         from tools.icims.budget import RequestBudget
@@ -273,6 +295,8 @@ class RediscoveryDeps:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         budget = RequestBudget.from_settings(settings)
         cache = overrides.pop("vector_cache", None) or EmbeddingCache()
+        # Checked before anything is opened: a misconfigured backend fails here, leaking nothing.
+        index_factory = _index_factory(settings, default_ttl_seconds=cache.ttl_seconds)
         shared: dict[str, Any] = {}
 
         def ranker_factory() -> Any:
@@ -298,14 +322,25 @@ class RediscoveryDeps:
             else (lambda: ICIMSClient.from_settings(settings, budget=budget)),
             "ranker_factory": ranker_factory,
             "vector_cache": cache,
+            "index_factory": index_factory,
+            "index_backend": settings.vector_backend,
         }
         # The agents are imported only when not overridden (tests may swap one in isolation).
         if not {"enrich", "requisition_from_job"} <= overrides.keys():
-            from agents.enrichment import enrich, requisition_from_job
+            from agents.enrichment import (
+                DeterministicExtractor,
+                enrich,
+                make_extractor,
+                requisition_from_job,
+            )
 
-            # The tenant's field map decides which custom fields hold skills, consent, remote mode.
+            # Deterministic unless the settings configure an LLM (`llm_base_url`).
+            extractor = make_extractor(settings, chat_model=chat_model)
             values.update(
-                enrich=partial(enrich, field_map=settings.field_map),
+                # The tenant's field map decides which custom fields hold skills, consent, remote mode.
+                enrich=partial(enrich, field_map=settings.field_map)
+                if isinstance(extractor, DeterministicExtractor)
+                else extractor.extract,
                 requisition_from_job=partial(requisition_from_job, field_map=settings.field_map),
             )
         if not {"score_candidate", "history_from_workflows", "rubric_version"} <= overrides.keys():
@@ -317,21 +352,86 @@ class RediscoveryDeps:
                 rubric_version=RUBRIC_VERSION,
             )
         values.update(overrides)
-        return cls(**values)
+        deps = cls(**values)
+        if register_erasure:
+            from tools.mirror.sync import register_erasure_hook
 
-    def hold_run(self, trace_id: str, ranker: Any) -> None:
+            # Weak: a deps object nobody holds any more is not kept alive by the registry.
+            deps._unregister_erasure = register_erasure_hook(deps.forget_person, weak=True)
+        return deps
+
+    def make_run_index(self, trace_id: str) -> Any:
+        """A vector index for one run: in-process, or the run's own Pinecone namespace."""
+        if self.index_factory is not None:
+            return self.index_factory(namespace=run_namespace(trace_id))
+        from tools.vectors import InMemoryVectorIndex
+
+        ttl = getattr(self.vector_cache, "ttl_seconds", None)
+        return InMemoryVectorIndex(default_ttl_seconds=ttl)
+
+    def hold_run(
+        self,
+        trace_id: str,
+        ranker: Any,
+        index: Any = None,
+        vector_ids: dict[str, list[str]] | None = None,
+    ) -> None:
+        """Keep a run's ranker (and its vector index, with the vector ids of each person) until
+        `release_run`."""
         with self._lock:
             self._runs[trace_id] = ranker
+            if index is not None:
+                self._run_indexes[trace_id] = (index, dict(vector_ids or {}))
 
-    def release_run(self, trace_id: str) -> dict[str, Any]:
+    def forget_person(self, person_id: int | str) -> dict[str, int]:
+        """Erasure: drop a person's cached embeddings and their vectors in every live run index.
+        Registered as a mirror erasure hook, so an erased person's vectors go with the erasure."""
+        owner = str(person_id)
+        report = {"cache_entries": 0, "index_vectors": 0}
+        with self._lock:
+            rankers = list(self._runs.values())
+            indexes = [(index, ids.pop(owner, [])) for index, ids in self._run_indexes.values()]
+        if self.vector_cache is not None:
+            report["cache_entries"] += self.vector_cache.forget(owner).cache_entries
+        for ranker in rankers:  # rankers with a private cache
+            cache = getattr(ranker, "cache", None)
+            if cache is not None and cache is not self.vector_cache and hasattr(cache, "forget"):
+                report["cache_entries"] += cache.forget(owner).cache_entries
+        for index, ids in indexes:
+            if ids:
+                index.delete(ids)
+                report["index_vectors"] += len(ids)
+        return report
+
+    def release_run(self, trace_id: str, vector_index: dict[str, Any] | None = None) -> dict[str, Any]:
         """End of run: drop the run's index and any vectors only it held, and purge expired shared
         vectors. Rankers live in the process that ran `retrieve`: a run resumed in another process
-        finds none here (they went with their process), and shared vectors age out by TTL anyway."""
+        finds none here (they went with their process), and shared vectors age out by TTL anyway.
+        A remote run index (`vector_index`, as recorded in the run's state) is dropped from any
+        process."""
         with self._lock:
             ranker = self._runs.pop(trace_id, None)
+            held = self._run_indexes.pop(trace_id, None)
         report: dict[str, Any] = {"run_index_dropped": ranker is not None, "run_vectors": 0}
         if ranker is not None:
             report["run_vectors"] = _drop_vectors(ranker, keep=self.vector_cache)
+        info = vector_index or {}
+        index = held[0] if held is not None else None
+        if index is None and info.get("backend") == "pinecone" and info.get("namespace"):
+            if self.index_factory is None:
+                report["vector_index_error"] = "no Pinecone index configured to drop the run namespace"
+            else:
+                index = self.index_factory(namespace=info["namespace"])
+        if index is not None:
+            index.drop()
+            close = getattr(index, "close", None)
+            if callable(close):
+                close()
+            report["vector_index"] = {
+                "backend": info.get("backend") or self.index_backend,
+                "namespace": getattr(index, "namespace", None),
+                "dropped": True,
+            }
         if self.vector_cache is not None:
             if self.purge_cache_on_run_end:
                 report["cache_cleared"] = len(self.vector_cache)
@@ -341,12 +441,134 @@ class RediscoveryDeps:
         return report
 
     def close(self) -> None:
+        if self._unregister_erasure is not None:
+            self._unregister_erasure()
+            self._unregister_erasure = None
         self.mirror.close()
         self.ledger.close()
         self.audit.close()
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def run_namespace(trace_id: str) -> str:
+    """The run's vector namespace (Pinecone): derived from the trace id, so any process can drop it."""
+    return f"rediscovery-{trace_id}"
+
+
+def _index_factory(settings: Settings, *, default_ttl_seconds: float) -> Callable[..., Any] | None:
+    """`settings.vector_backend`: None for "memory" (an in-process index per run), else a factory
+    of Pinecone indexes on `pinecone_index_host`, one namespace per run."""
+    if settings.vector_backend != "pinecone":
+        return None
+    host = getattr(settings, "pinecone_index_host", None)
+    key = settings.pinecone_api_key
+    if not host or key is None:
+        raise ValueError(
+            "vector_backend=pinecone needs ICIMS_AGENTS_PINECONE_INDEX_HOST and ICIMS_AGENTS_PINECONE_API_KEY"
+        )
+
+    def factory(*, namespace: str) -> Any:
+        from tools.vectors import PineconeVectorIndex
+
+        return PineconeVectorIndex(
+            host=host,
+            api_key=key.get_secret_value(),
+            namespace=namespace,
+            default_ttl_seconds=default_ttl_seconds,
+        )
+
+    return factory
+
+
+def _index_run_vectors(
+    d: RediscoveryDeps, trace_id: str, ranker: Any, docs: list[Any], hits: list[Any]
+) -> tuple[Any, dict[str, list[str]], dict[str, Any]]:
+    """Upsert the dense vectors the ranker computed for the retrieved candidates into the run's
+    index (with the TTL). They come from the ranker's cache: nothing is embedded again."""
+    from agents.ranking.text import word_windows
+    from tools.vectors import VectorItem
+
+    index = d.make_run_index(trace_id)
+    info: dict[str, Any] = {"backend": d.index_backend, "namespace": getattr(index, "namespace", None)}
+    cache = getattr(ranker, "cache", None)
+    if cache is None or not hasattr(ranker, "embeddings"):
+        info["vectors"] = 0
+        return index, {}, info
+    by_id = {doc.candidate_id: doc for doc in docs}
+    owners: list[str] = []
+    texts: list[str] = []
+    for hit in hits:
+        doc = by_id.get(hit.candidate_id)
+        if doc is None or (hit.components or {}).get("prefiltered_out"):
+            continue  # never embedded: the ranker left it out of the dense stage
+        windows = word_windows(
+            doc.text, getattr(ranker, "window_words", 160), getattr(ranker, "dense_windows", 1)
+        )
+        for window in windows:
+            owners.append(doc.candidate_id)
+            texts.append(window)
+    vector_ids: dict[str, list[str]] = {}
+    items = []
+    if texts:
+        vectors = cache.get_or_embed_array(texts, ranker.embeddings, owners=owners)
+        for owner, vector in zip(owners, vectors, strict=True):
+            ids = vector_ids.setdefault(owner, [])
+            vid = f"{owner}:{len(ids)}"
+            ids.append(vid)
+            items.append(VectorItem(vid, vector, {"person_id": owner}))
+        try:
+            index.upsert(items)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                index.drop()  # whatever landed: the purge node will not run for this attempt
+            raise
+    info["vectors"] = len(items)
+    return index, vector_ids, info
+
+
+def _verified(evidence: Any) -> bool:
+    return evidence is not None and bool(getattr(evidence, "verified", False))
+
+
+def _years_band(years: float) -> str:
+    for upper, band in ((2, "0-1"), (5, "2-4"), (10, "5-9"), (15, "10-14")):
+        if years < upper:
+            return band
+    return "15+"
+
+
+def enrichment_tags(profile: Any) -> str:
+    """The `enrichment_tags` field: occupation code, seniority, years band and the first canonical
+    skills, each only when its evidence was verified in the source. Short and deterministic:
+    "soc=15-1252.00; tier=senior; yrs=5-9; skills=Python,SQL,AWS"."""
+    parts: list[str] = []
+    code = getattr(profile, "occupation_code", None)
+    roles = getattr(profile, "roles", None) or []
+    if code and (
+        _verified(getattr(profile, "headline_evidence", None))
+        or any(r.occupation_code == code and _verified(r.evidence) for r in roles)
+    ):
+        parts.append(f"soc={code}")
+    seniority = getattr(profile, "seniority", None)
+    if seniority and _verified(getattr(profile, "seniority_evidence", None)):
+        parts.append(f"tier={seniority}")
+    years = getattr(profile, "years_experience", None)
+    if years is not None and any(_verified(e) for e in getattr(profile, "years_evidence", None) or []):
+        parts.append(f"yrs={_years_band(float(years))}")
+    skills: list[str] = []
+    for mention in getattr(profile, "skills", None) or []:
+        label = " ".join(str(mention.skill).replace(",", " ").replace(";", " ").split())
+        if label and _verified(mention.evidence) and label not in skills:
+            skills.append(label)
+    skills = skills[:TAG_SKILLS]
+    while skills:
+        text = "; ".join([*parts, "skills=" + ",".join(skills)])
+        if len(text) <= TAGS_FIELD_LIMIT:
+            return text
+        skills.pop()
+    return "; ".join(parts)[:TAGS_FIELD_LIMIT]
 
 
 def _drop_vectors(ranker: Any, *, keep: Any = None) -> int:
@@ -568,8 +790,14 @@ def _node_retrieve(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any
         except BaseException:
             _drop_vectors(ranker, keep=d.vector_cache)  # a failed run never reaches the purge node
             raise
-        # Held until the purge node, which drops it once the run is over.
-        d.hold_run(state["run"]["trace_id"], ranker)
+        trace_id = state["run"]["trace_id"]
+        try:
+            index, vector_ids, index_info = _index_run_vectors(d, trace_id, ranker, docs, hits)
+        except BaseException:
+            _drop_vectors(ranker, keep=d.vector_cache)
+            raise
+        # Held until the purge node, which drops them once the run is over.
+        d.hold_run(trace_id, ranker, index, vector_ids)
         for position, hit in enumerate(hits, start=1):
             retrieved.append(
                 {
@@ -581,6 +809,7 @@ def _node_retrieve(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any
             )
     stats = {
         **counts,
+        **({"vector_index": index_info} if docs else {}),
         "indexed": len(docs),
         "retrieved": len(retrieved),
         "seconds": round(time.perf_counter() - t0, 3),
@@ -630,6 +859,7 @@ def _node_score(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
                     "do_not_contact": person.get(d.settings.field_map.get("do_not_contact", "")) == "Yes",
                 },
                 "matched_skills": list(dict.fromkeys(matched)),
+                "enrichment_tags": enrichment_tags(profile),
                 "history": [h.model_dump(mode="json") if hasattr(h, "model_dump") else h for h in history],
             }
         )
@@ -694,6 +924,7 @@ def _node_summarise(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, An
             flags=flags,
             summary=summary,
             outreach_line=line,
+            enrichment_tags=item.get("enrichment_tags") or "",
             proposed_action=action,
             pool_id=target["id"] if action == "add_to_pool" and target else None,
             retrieval=result.get("retrieval") or {},
@@ -734,6 +965,7 @@ def _node_write(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
     by_id = {c["person_id"]: c for c in state["shortlist"]}
     fields = d.settings.field_map
     processed_at = _icims_datetime(approval["decided_at"])
+    tags_field = fields.get("enrichment_tags")
     requests: list[WriteRequest] = []
     for item in approval["approved"]:
         candidate = by_id[item["person_id"]]
@@ -765,7 +997,15 @@ def _node_write(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
             )
             for req in requests:
                 outcome = await writer.apply(req)
-                outcomes.append(outcome.to_json())
+                tags = by_id[req.person_id].get("enrichment_tags")
+                tag_write = None
+                if tags_field and tags and outcome.status in ("done", "already_done"):
+                    # Person-level facts, written once the approved workflow write has landed.
+                    done = await writer.apply_person_fields(
+                        req.person_id, {tags_field: tags}, name="enrichment_tags", outcome=outcome
+                    )
+                    tag_write = done.to_json()
+                outcomes.append({**outcome.to_json(), "enrichment_tags": tag_write})
         return outcomes
 
     return {"writes": _run_async(apply_all)}
@@ -824,6 +1064,11 @@ def _node_audit(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
                     "status",
                 )
             }
+            | {
+                "enrichment_tags": {k: w["enrichment_tags"][k] for k in ("status", "patched")}
+                if w.get("enrichment_tags")
+                else None
+            }
             for w in state.get("writes") or []
         ],
     }
@@ -838,7 +1083,8 @@ def _node_audit(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
 
 
 def _node_purge(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
-    return {"purge_report": d.release_run(state["run"]["trace_id"])}
+    vector_index = (state.get("retrieval") or {}).get("vector_index")
+    return {"purge_report": d.release_run(state["run"]["trace_id"], vector_index)}
 
 
 # --- node helpers ---------------------------------------------------------------------------------

@@ -10,6 +10,10 @@ node from its top) repeats nothing that is done:
    while the workflow turns out to exist (found by one Search) counts as already done;
 3. the field PATCH is marked `patching` before it is sent; if a crash leaves that mark, the re-run
    reads the workflow first and sends the PATCH only if the values differ (read-compare-write).
+
+Person fields (`apply_person_fields`, the enrichment tags) live on the person, not on a workflow of
+this run, so they are always read first and PATCHed only when they differ; the ledger entry
+(action `person_fields:<name>`) makes a resumed run skip them once done.
 """
 
 from __future__ import annotations
@@ -71,6 +75,25 @@ class WriteOutcome:
 
 
 StepHook = Callable[[str, WriteOutcome], None]
+
+
+@dataclass
+class FieldsOutcome:
+    """A read-compare-write of custom fields on the person profile."""
+
+    person_id: int
+    fields: dict[str, Any]
+    status: WriteStatus = "done"
+    patched: bool = False  # this run's PATCH set the values (False: they already held them)
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fields": dict(self.fields),
+            "status": self.status,
+            "patched": self.patched,
+            "detail": self.detail,
+        }
 
 
 def _same(served: Any, wanted: Any) -> bool:
@@ -157,6 +180,52 @@ class WriteBack:
         self.ledger.record(*key, state="done")
         self._step("done", outcome)
         return outcome
+
+    async def apply_person_fields(
+        self,
+        person_id: int,
+        fields: Mapping[str, Any],
+        *,
+        name: str = "enrichment_tags",
+        outcome: WriteOutcome | None = None,
+    ) -> FieldsOutcome:
+        """Set custom fields on the person profile: read, compare, PATCH only what differs, once.
+
+        `outcome` (the candidate's workflow write) is passed to the step hook after the PATCH."""
+        result = FieldsOutcome(person_id=person_id, fields=dict(fields))
+        key = (self.thread_id, self.run_id, str(person_id), f"person_fields:{name}")
+        entry = self.ledger.get(*key)
+        if entry is not None and entry.state in ("done", "failed"):
+            result.status = "already_done" if entry.state == "done" else "failed"
+            result.patched = bool(entry.detail.get("patched"))
+            result.detail = entry.detail.get("reason") if entry.state == "failed" else "ledger: done"
+            return result
+        if self.mirror is not None and self.mirror.is_erased(person_id):
+            result.status, result.detail = "skipped", "person erased"
+            return result
+        if not fields:
+            result.status, result.detail = "skipped", "nothing to write"
+            return result
+        try:
+            served = await self.client.get_profile(
+                "people", person_id, fields=list(fields), priority=self.priority
+            )
+            if all(_same(served.get(k), v) for k, v in fields.items()):
+                # Already holds the values: written by an earlier attempt of this run when the
+                # ledger says a PATCH was under way, else by someone before us.
+                result.patched = entry is not None and entry.state == "patching"
+            else:
+                self.ledger.record(*key, state="patching")
+                await self.client.update_profile("people", person_id, dict(fields), priority=self.priority)
+                result.patched = True
+                if outcome is not None:
+                    self._step("person_fields_patched", outcome)
+        except (ICIMSNotFound, ICIMSBadRequest) as exc:
+            self.ledger.record(*key, state="failed", detail={"reason": exc.message})
+            result.status, result.detail = "failed", exc.message
+            return result
+        self.ledger.record(*key, state="done", detail={"patched": result.patched})
+        return result
 
     async def _ensure_workflow(self, request: WriteRequest, kind: str) -> tuple[int, bool]:
         """(workflow id, created by us)."""

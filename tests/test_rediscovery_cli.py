@@ -49,7 +49,13 @@ def test_rediscover_prints_the_shortlist_then_approve_applies_the_writes(sandbox
     assert [w["person_id"] for w in result["writes"]] == [c["person_id"] for c in report["shortlist"]]
     assert all(w["status"] == "done" for w in result["writes"])
     patched = [e for e in box.state.writelog if e.method == "PATCH"]
-    assert len(patched) == len(result["writes"])
+    # Per approved candidate: the workflow's AI fields, then the person's enrichment tags.
+    workflow_patches = [e for e in patched if "/people/" not in e.path]
+    tag_patches = [e for e in patched if "/people/" in e.path]
+    assert len(workflow_patches) == len(result["writes"])
+    assert sorted(int(e.path.rsplit("/", 1)[1]) for e in tag_patches) == sorted(
+        w["person_id"] for w in result["writes"]
+    )
 
 
 def test_rediscover_has_help():

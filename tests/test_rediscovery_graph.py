@@ -142,18 +142,27 @@ def writes_by_target(entries: list[Any]) -> tuple[Counter, Counter]:
 
 
 def assert_exactly_once(env: Env, entries: list[Any], writes: list[dict[str, Any]]) -> None:
-    """Each approved write: its workflow created at most once (never if it existed) and its AI
-    fields PATCHed exactly once, and nothing else was written."""
+    """Each approved write: its workflow created at most once (never if it existed), its AI fields
+    PATCHed exactly once, the person's enrichment tags PATCHed once when they changed, and nothing
+    else was written."""
     creates, patches = writes_by_target(entries)
     field_ids = {env.settings.field_map[name] for name in AI_FIELDS}
+    tags_field = env.settings.field_map["enrichment_tags"]
     expected_creates = Counter(
         (w["workflow_kind"], w["base_id"], w["person_id"]) for w in writes if w["created"]
     )
     expected_patches = Counter((w["workflow_kind"], w["workflow_id"]) for w in writes)
+    expected_patches += Counter(
+        ("people", w["person_id"]) for w in writes if (w["enrichment_tags"] or {}).get("patched")
+    )
     assert creates == expected_creates
     assert patches == expected_patches
+    tags = {w["person_id"]: (w["enrichment_tags"] or {}).get("fields", {}).get(tags_field) for w in writes}
     for e in entries:
-        if e.method == "PATCH":
+        if e.method == "PATCH" and "/people/" in e.path:
+            person_id = int(e.path.rsplit("/", 1)[1])
+            assert e.body == {tags_field: tags[person_id]}
+        elif e.method == "PATCH":
             assert set(e.body) == field_ids
             assert 0 <= e.body[env.settings.field_map["ai_score"]] <= 100
 
@@ -213,6 +222,20 @@ def test_new_process_resumes_with_an_edit_and_only_approved_writes_land_once(env
     tenant = env.box.state.tenant
     flipped = next(w for w in writes if w["person_id"] == flip["person_id"])
     assert tenant.get(flipped["workflow_kind"], flipped["workflow_id"]) is not None
+
+    # Each approved person's enrichment tags (as shown in the approval) were written once, after
+    # the approval; the dropped candidate's person profile was not touched.
+    tags_field = env.settings.field_map["enrichment_tags"]
+    shown = {c["person_id"]: c["enrichment_tags"] for c in candidates}
+    people_patches = [e for e in entries if e.method == "PATCH" and "/people/" in e.path]
+    assert sorted(int(e.path.rsplit("/", 1)[1]) for e in people_patches) == sorted(
+        c["person_id"] for c in kept
+    )
+    for w in writes:
+        assert w["enrichment_tags"]["status"] == "done" and w["enrichment_tags"]["patched"]
+        assert tenant.get("people", w["person_id"]).data[tags_field] == shown[w["person_id"]]
+        assert "skills=" in shown[w["person_id"]] and len(shown[w["person_id"]]) <= 255
+    assert tags_field not in tenant.get("people", dropped["person_id"]).data
 
     # Resuming again (another new process, then this one) writes nothing more.
     again = resume_in_new_process(env, run.thread_id, [{"type": "accept", "args": None}])
@@ -282,7 +305,10 @@ def test_interrupt_payload_follows_the_agent_inbox_schema(env):
     json.dumps(request)
 
 
-@pytest.mark.parametrize(("step", "nth"), [("workflow_created", 2), ("patched", 2), ("done", 2)])
+@pytest.mark.parametrize(
+    ("step", "nth"),
+    [("workflow_created", 2), ("patched", 2), ("done", 2), ("person_fields_patched", 2)],
+)
 def test_crash_in_the_write_node_then_resume_performs_only_the_remaining_writes(env, step, nth):
     job = open_jobs(env.store)[0]
     run = env.start(job, top_k=4)
@@ -342,8 +368,10 @@ def test_an_existing_workflow_unknown_to_the_mirror_counts_as_done(env):
     values = resume_run(env.graph, run.thread_id, [edit])
     (write,) = values["writes"]
     assert (write["workflow_id"], write["created"], write["status"]) == (existing, False, "done")
+    cid = env.settings.icims_customer_id
     assert [(e.method, e.path) for e in env.writelog] == [
-        ("PATCH", f"/customers/{env.settings.icims_customer_id}/applicantworkflows/{existing}")
+        ("PATCH", f"/customers/{cid}/applicantworkflows/{existing}"),
+        ("PATCH", f"/customers/{cid}/people/{first['person_id']}"),  # the enrichment tags
     ]
 
 
@@ -406,4 +434,6 @@ def test_a_second_start_on_the_same_requisition_returns_the_pending_run(env):
     assert repeated, "the same requisition should shortlist some of the same people"
     for w in repeated:
         assert (w["created"], w["workflow_id"], w["status"]) == (False, created[w["person_id"]], "done")
+        # The person already holds the same tags (read, compared, not written again).
+        assert (w["enrichment_tags"]["status"], w["enrichment_tags"]["patched"]) == ("done", False)
     assert_exactly_once(env, list(env.writelog)[seq:], again_values["writes"])

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     vector_backend: Literal["memory", "pinecone"] = "memory"
     pinecone_api_key: SecretStr | None = None
+    pinecone_index_host: str | None = None
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_api_key: SecretStr | None = None

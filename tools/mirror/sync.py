@@ -34,8 +34,10 @@ import asyncio
 import contextlib
 import logging
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -70,6 +72,46 @@ PURGED_FOLDER = "D32099"
 # Used when a response has no `Date`: a watermark this old makes the next pass list everything again,
 # which costs requests but never misses a change.
 _NO_SERVER_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+# --- erasure hooks ----------------------------------------------------------------------------------
+# Called with the person id after the mirror has erased a person (committed), so derived data held
+# elsewhere (cached embeddings, vector indexes) goes too. Hooks run after the chunk's transaction; one
+# that raises is logged and counted in `SyncReport.erase_hook_errors`, and never stops the sync (the
+# mirror's erasure stands, and vectors also age out by TTL).
+ErasureHook = Callable[[int], object]
+_registry_lock = threading.Lock()
+_registry: list[Callable[[], ErasureHook | None]] = []
+
+
+def register_erasure_hook(hook: ErasureHook, *, weak: bool = False) -> Callable[[], None]:
+    """Run `hook(person_id)` for every person any `MirrorSync` in this process erases.
+
+    `weak=True` holds a bound method weakly (its object may be garbage-collected; the hook then
+    lapses). Returns a function that unregisters the hook."""
+    ref: Callable[[], ErasureHook | None]
+    if weak and hasattr(hook, "__self__") and hasattr(hook, "__func__"):
+        ref = weakref.WeakMethod(hook)  # type: ignore[arg-type]
+    else:
+
+        def ref() -> ErasureHook | None:
+            return hook
+
+    with _registry_lock:
+        _registry.append(ref)
+
+    def unregister() -> None:
+        with _registry_lock:
+            if ref in _registry:
+                _registry.remove(ref)
+
+    return unregister
+
+
+def registered_erasure_hooks() -> list[ErasureHook]:
+    with _registry_lock:
+        live = [(ref, ref()) for ref in _registry]
+        _registry[:] = [ref for ref, hook in live if hook is not None]
+    return [hook for _ref, hook in live if hook is not None]
 
 
 def projections(field_map: Mapping[str, str] | None = None) -> dict[str, list[str]]:
@@ -176,6 +218,7 @@ class SyncReport(BaseModel):
     requests: int = 0
     seconds: float = 0.0
     stopped: Literal["budget", "error"] | None = None
+    erase_hook_errors: int = Field(default=0, description="erasure hooks that raised (logged)")
     full_kinds: list[str] = Field(default_factory=list, description="kinds synced by a full pass")
     resumed: list[str] = Field(default_factory=list, description="kinds whose interrupted pass continued")
     completed: list[str] = Field(default_factory=list, description="kinds whose pass finished")
@@ -221,12 +264,22 @@ class MirrorSync:
         progress: bool = True,
         concurrency: int = 8,
         projection: Mapping[str, Sequence[str]] | None = None,
+        on_erase: ErasureHook | Iterable[ErasureHook] | None = None,
     ) -> None:
+        """`on_erase`: hook(s) called with each person id this sync erases, besides the hooks
+        registered process-wide with `register_erasure_hook`."""
         self.store = store
         self.client = client
         self.progress = progress
         self.concurrency = max(1, concurrency)
         self.projection: dict[str, list[str]] = {k: list(v) for k, v in (projection or PROJECTION).items()}
+        if on_erase is None:
+            self.on_erase: list[ErasureHook] = []
+        elif callable(on_erase):
+            self.on_erase = [on_erase]
+        else:
+            self.on_erase = list(on_erase)
+        self._known_erased: set[int] | None = None
 
     async def run(self, full: bool = False, kinds: Sequence[str] = MIRROR_KINDS) -> SyncReport:
         unknown = [k for k in kinds if k not in ENTITY]
@@ -235,6 +288,7 @@ class MirrorSync:
         # People first: erasures found there decide which workflows may be stored afterwards.
         ordered = sorted(dict.fromkeys(kinds), key=list(MIRROR_KINDS).index)
         report = SyncReport(full=full, records=dict.fromkeys(ordered, 0))
+        self._known_erased = None
         started, t0, sent0 = utcnow(), time.perf_counter(), self.client.requests_sent
         try:
             for kind in ordered:
@@ -333,8 +387,12 @@ class MirrorSync:
                 self._begin(current, watermark)
             if current.full:
                 # Ids above the last one listed are gone too.
+                if kind == "people":
+                    self._remember_erased()
                 outcome = self.store.apply_chunk(kind, reconcile=(current.cursor, None, ()))
                 _add(report, kind, outcome.deleted, outcome.erased)
+                if outcome.erased:
+                    self._notify_erased(report)
             self.store.finish_pass(kind, finished_at=utcnow())
             report.completed.append(kind)
         finally:
@@ -404,6 +462,8 @@ class MirrorSync:
                 break
             done.append(rid)
         outcomes = [r for rid in done if isinstance(r := by_id.get(rid), _Fetched | _Missing | _Purged)]
+        if done and kind == "people":
+            self._remember_erased()
         if done:
             stored = self.store.apply_chunk(
                 kind,
@@ -424,8 +484,32 @@ class MirrorSync:
             )
             report.changed += stored.changed
             _add(report, kind, stored.deleted, stored.erased)
+            if stored.erased:
+                self._notify_erased(report)
         if failure is not None:
             raise failure
+
+    # -- erasure hooks ------------------------------------------------------------------------------
+
+    def _remember_erased(self) -> None:
+        """Snapshot the erased ids once per run, so the ids a chunk erases are told apart afterwards."""
+        if self._known_erased is None:
+            self._known_erased = {e.person_id for e in self.store.erasures()}
+
+    def _notify_erased(self, report: SyncReport) -> None:
+        """Run the erasure hooks for people erased since the last snapshot (already committed)."""
+        known = self._known_erased if self._known_erased is not None else set()
+        now = {e.person_id for e in self.store.erasures()}
+        fresh = sorted(now - known)
+        self._known_erased = now
+        hooks = [*self.on_erase, *registered_erasure_hooks()]
+        for person_id in fresh:
+            for hook in hooks:
+                try:
+                    hook(person_id)
+                except Exception:
+                    report.erase_hook_errors += 1
+                    logger.exception("erasure hook %r failed for person %s", hook, person_id)
 
     async def _fetch(
         self,
