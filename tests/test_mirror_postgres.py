@@ -2,19 +2,12 @@
 of the session), then the same full and incremental syncs of one sandbox into Postgres and into
 SQLite must leave identical mirrors for the same number of iCIMS requests.
 
-Skipped when no PostgreSQL server binaries are installed (`/usr/lib/postgresql/*/bin/initdb`) or
-when the cluster cannot be run: initdb refuses root, so as root it runs as the `postgres` user."""
+The cluster is the session fixture `postgres_url` (tests/pg_support.py, registered by conftest.py),
+skipped when no PostgreSQL server binaries are installed or the cluster cannot be run."""
 
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -32,92 +25,7 @@ pytestmark = pytest.mark.integration
 SandboxFactory = Callable[..., Any]
 
 
-# --- a throwaway PostgreSQL cluster --------------------------------------------------------------
-
-
-def _pg_bindir() -> Path | None:
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(v) if (v := Path(p).parts[-3]).isdigit() else 0,
-    )
-    return Path(found[-1]).parent if found else None
-
-
-def _run_as() -> str | None:
-    """The user the cluster runs as: `postgres` (from root, or being it), else None (cannot run)."""
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return None
-    if os.geteuid() == 0:
-        return "postgres"
-    if pwd.getpwuid(os.geteuid()).pw_name == "postgres":
-        return ""  # already that user: no switch
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb)")
-    user = _run_as()
-    if user is None:
-        pytest.skip(
-            "a throwaway PostgreSQL cluster needs root (to run it as `postgres`) or the postgres user"
-        )
-
-    # Not under pytest's tmp dir: its parents are private to root, and `postgres` must reach the dir.
-    root = Path(tempfile.mkdtemp(prefix="mirror-pg-"))
-    data, log = root / "data", root / "pg.log"
-    if user:
-        shutil.chown(root, user=user)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-
-    def pg(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(bindir / tool), *args],
-            user=user or None,
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    def fail(step: str, result: subprocess.CompletedProcess[str]) -> None:
-        server_log = log.read_text(errors="replace") if log.exists() else ""
-        pytest.fail(f"{step} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n{server_log}")
-
-    port = _free_port()
-    try:
-        result = pg("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        if result.returncode != 0:
-            fail("initdb", result)
-        # A non-UTC session time zone: timestamps must come back as the same UTC instants anyway.
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c timezone=America/New_York"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        # -w: pg_ctl returns once the server accepts connections (or fails after -t seconds).
-        result = pg("pg_ctl", "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "30", "start")
-        if result.returncode != 0:
-            fail("pg_ctl start", result)
-        result = pg("pg_isready", "-h", "127.0.0.1", "-p", str(port), "-t", "10")
-        if result.returncode != 0:
-            fail("pg_isready", result)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        if (data / "postmaster.pid").exists():  # also after a start that timed out
-            pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+# --- the store on the throwaway cluster (`postgres_url`: tests/pg_support.py, via conftest) ----
 
 
 @pytest.fixture

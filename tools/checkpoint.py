@@ -3,7 +3,13 @@
 Pending approvals live in the checkpointer and must survive restarts (DESIGN.md), so the embedded
 default is a SQLite file in `settings.data_dir` (`langgraph-checkpoint-sqlite`); a
 `postgres://`/`postgresql://` `checkpointer_url` selects `langgraph-checkpoint-postgres`, imported only
-then so the embedded install does not need it; `memory:` keeps checkpoints in the process (tests).
+then; `memory:` keeps checkpoints in the process (tests).
+
+On Postgres the saver runs on a connection pool opened with `autocommit=True, row_factory=dict_row,
+prepare_threshold=0` (STACK_NOTES 7: without autocommit the checkpoints stay in an open transaction,
+invisible to other processes and lost on close). The pool checks a connection before lending it, so
+a long-running service survives a dropped connection or a database restart. `setup()` (the
+migrations) runs under a Postgres advisory lock, so two processes starting at once do not race.
 
     with open_checkpointer(settings) as saver:
         graph = build_graph(saver)
@@ -15,7 +21,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -24,6 +30,11 @@ if TYPE_CHECKING:
 
 Backend = Literal["sqlite", "postgres", "memory"]
 DEFAULT_FILE = "checkpoints.sqlite"
+# Postgres: pool bounds (the saver serialises its calls with a lock, so few connections are needed),
+# how long opening waits for the first connection, and the advisory-lock key guarding `setup()`.
+PG_POOL_MIN, PG_POOL_MAX = 1, 4
+PG_OPEN_TIMEOUT = 10.0
+PG_SETUP_LOCK = 0x1C1E_C4B7  # any bigint shared by every process using the same database
 
 
 def resolve(settings: Settings | None = None, url: str | None = None) -> tuple[Backend, str]:
@@ -48,6 +59,14 @@ def resolve(settings: Settings | None = None, url: str | None = None) -> tuple[B
     return "sqlite", raw
 
 
+def _pg_connection_kwargs() -> dict[str, Any]:
+    from psycopg.rows import dict_row
+
+    # autocommit: every checkpoint write is committed at once (see the module docstring);
+    # prepare_threshold=0: no server-side prepared statements (safe behind PgBouncer).
+    return {"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0}
+
+
 def _postgres_missing() -> RuntimeError:
     return RuntimeError(
         "checkpointer_url points at Postgres but langgraph-checkpoint-postgres is not installed "
@@ -68,11 +87,25 @@ def open_checkpointer(
         return
     if backend == "postgres":
         try:
+            import psycopg
             from langgraph.checkpoint.postgres import PostgresSaver
+            from psycopg_pool import ConnectionPool
         except ImportError as exc:
             raise _postgres_missing() from exc
-        with PostgresSaver.from_conn_string(location) as saver:
-            saver.setup()
+        with ConnectionPool(
+            location,
+            min_size=PG_POOL_MIN,
+            max_size=PG_POOL_MAX,
+            kwargs=_pg_connection_kwargs(),
+            check=ConnectionPool.check_connection,
+            open=False,
+            name="checkpointer",
+        ) as pool:
+            pool.wait(timeout=PG_OPEN_TIMEOUT)  # a wrong URL fails here, not at the first run
+            saver = PostgresSaver(pool)  # type: ignore[arg-type]
+            with psycopg.connect(location, autocommit=True) as lock:
+                lock.execute("SELECT pg_advisory_lock(%s)", (PG_SETUP_LOCK,))
+                saver.setup()
             yield saver
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -102,11 +135,25 @@ async def open_async_checkpointer(
         return
     if backend == "postgres":
         try:
+            import psycopg
             from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+            from psycopg_pool import AsyncConnectionPool
         except ImportError as exc:
             raise _postgres_missing() from exc
-        async with AsyncPostgresSaver.from_conn_string(location) as saver:
-            await saver.setup()
+        async with AsyncConnectionPool(
+            location,
+            min_size=PG_POOL_MIN,
+            max_size=PG_POOL_MAX,
+            kwargs=_pg_connection_kwargs(),
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+            name="checkpointer-async",
+        ) as pool:
+            await pool.wait(timeout=PG_OPEN_TIMEOUT)
+            saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+            async with await psycopg.AsyncConnection.connect(location, autocommit=True) as lock:
+                await lock.execute("SELECT pg_advisory_lock(%s)", (PG_SETUP_LOCK,))
+                await saver.setup()
             yield saver
         return
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
