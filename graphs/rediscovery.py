@@ -269,6 +269,12 @@ class RediscoveryDeps:
     # Run vector indexes not yet dropped, by trace id: (index, {person id: vector ids}).
     _run_indexes: dict[str, tuple[Any, dict[str, list[str]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # One ranker index of every mirrored person with a resume, shared by this process's runs and
+    # rebuilt only when the mirror changed (`MirrorStore.state_key`); runs apply their exclusions
+    # as an `allowed` set at rank time. `index_builds` counts the rebuilds.
+    _pool: Any = None
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock)
+    index_builds: int = 0
     _unregister_erasure: Callable[[], None] | None = None
 
     @classmethod
@@ -388,8 +394,12 @@ class RediscoveryDeps:
         Registered as a mirror erasure hook, so an erased person's vectors go with the erasure."""
         owner = str(person_id)
         report = {"cache_entries": 0, "index_vectors": 0}
+        with self._pool_lock:
+            pool, self._pool = self._pool, None  # it holds the person's resume text: rebuild later
         with self._lock:
             rankers = list(self._runs.values())
+            if pool is not None and pool.ranker not in rankers:
+                rankers.append(pool.ranker)
             indexes = [(index, ids.pop(owner, [])) for index, ids in self._run_indexes.values()]
         if self.vector_cache is not None:
             report["cache_entries"] += self.vector_cache.forget(owner).cache_entries
@@ -413,7 +423,8 @@ class RediscoveryDeps:
             ranker = self._runs.pop(trace_id, None)
             held = self._run_indexes.pop(trace_id, None)
         report: dict[str, Any] = {"run_index_dropped": ranker is not None, "run_vectors": 0}
-        if ranker is not None:
+        shared = ranker is not None and getattr(ranker, "_rediscovery_shared", False)
+        if ranker is not None and not shared:  # the shared pool index outlives the run
             report["run_vectors"] = _drop_vectors(ranker, keep=self.vector_cache)
         info = vector_index or {}
         index = held[0] if held is not None else None
@@ -440,7 +451,21 @@ class RediscoveryDeps:
             report["cached_vectors"] = len(self.vector_cache)
         return report
 
+    def candidate_pool(self) -> _CandidatePool:
+        """The shared index of the mirror's candidates, rebuilt only when the mirror changed."""
+        key = self.mirror.state_key()
+        with self._pool_lock:
+            pool = self._pool
+            if pool is not None and pool.key == key:
+                return pool
+            pool = _build_pool(self, key)
+            self._pool = pool
+            if pool.indexed:
+                self.index_builds += 1
+            return pool
+
     def close(self) -> None:
+        self._pool = None
         if self._unregister_erasure is not None:
             self._unregister_erasure()
             self._unregister_erasure = None
@@ -774,9 +799,12 @@ def _node_retrieve(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any
 
     request = RediscoveryRequest.model_validate(state["run"]["request"])
     t0 = time.perf_counter()
-    docs, counts = _candidate_docs(d, request)
     requisition = state["requisition"]
-    ranker = d.ranker_factory()
+    pool = d.candidate_pool()
+    docs, counts, allowed = _select_candidates(d, pool, request)
+    shared = pool.ranker is not None
+    # The shared index of the whole pool, or (a ranker without `allowed`) one of this run's documents.
+    ranker = pool.ranker if shared else d.ranker_factory()
     retrieved: list[dict[str, Any]] = []
     if docs:
         query = RankQuery(
@@ -784,17 +812,23 @@ def _node_retrieve(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any
             title=requisition.get("title") or "",
             description=requisition.get("description") or "",
         )
+        top = max(request.top_k * RETRIEVE_FACTOR, RETRIEVE_MIN)
         try:
-            ranker.index(docs)
-            hits = ranker.rank(query, max(request.top_k * RETRIEVE_FACTOR, RETRIEVE_MIN))
+            if shared:
+                hits = ranker.rank(query, top, allowed=allowed)
+            else:
+                ranker.index(docs)
+                hits = ranker.rank(query, top)
         except BaseException:
-            _drop_vectors(ranker, keep=d.vector_cache)  # a failed run never reaches the purge node
+            if not shared:
+                _drop_vectors(ranker, keep=d.vector_cache)  # a failed run never reaches the purge node
             raise
         trace_id = state["run"]["trace_id"]
         try:
             index, vector_ids, index_info = _index_run_vectors(d, trace_id, ranker, docs, hits)
         except BaseException:
-            _drop_vectors(ranker, keep=d.vector_cache)
+            if not shared:
+                _drop_vectors(ranker, keep=d.vector_cache)
             raise
         # Held until the purge node, which drops them once the run is over.
         d.hold_run(trace_id, ranker, index, vector_ids)
@@ -1090,11 +1124,65 @@ def _node_purge(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
 # --- node helpers ---------------------------------------------------------------------------------
 
 
-def _candidate_docs(d: RediscoveryDeps, request: RediscoveryRequest) -> tuple[list[Any], dict[str, int]]:
-    """Mirrored people with resume text who may be rediscovered for this job: not erased, not
-    already applied to it, in the requested pools, passing the filters."""
+@dataclass(frozen=True)
+class _CandidatePool:
+    """Every mirrored person with resume text (erased and purged people left out), as of `key`,
+    with the fields the per-run filters read, and (when the ranker supports `allowed`) one ranker
+    indexed over all of them."""
+
+    key: Any
+    docs: list[Any]  # CandidateDoc, in person id order
+    people: list[tuple[int, str | None, str | None, Any]]  # (id, folder, state, do-not-contact)
+    ranker: Any  # None: the ranker cannot rank with `allowed`; each run indexes its own documents
+    purged: frozenset[int]
+
+    @property
+    def indexed(self) -> bool:
+        return self.ranker is not None and bool(self.docs)
+
+
+def _supports_allowed(ranker: Any) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(ranker.rank).parameters.values()
+    except (AttributeError, TypeError, ValueError):
+        return False
+    # A wrapper passing **kwargs through (e.g. a timing proxy) is taken to support it too.
+    return any(p.name == "allowed" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _build_pool(d: RediscoveryDeps, key: Any) -> _CandidatePool:
     from agents.ranking.models import CandidateDoc
 
+    dnc_field = d.settings.field_map.get("do_not_contact")
+    erased = {e.person_id for e in d.mirror.erasures()}
+    docs, people, purged = [], [], set()
+    for person in d.mirror.people_with_resumes():
+        data = person.data
+        folder = _node_id(data.get("folder"))
+        if person.id in erased or folder == PURGED_FOLDER:
+            purged.add(person.id)  # never indexed
+            continue
+        docs.append(
+            CandidateDoc(candidate_id=str(person.id), text=person.resume_text, title=_current_title(data))
+        )
+        people.append((person.id, folder, _person_state(data), data.get(dnc_field) if dnc_field else None))
+    ranker = d.ranker_factory()
+    if _supports_allowed(ranker):
+        ranker._rediscovery_shared = True
+        if docs:
+            ranker.index(docs)
+    else:
+        ranker = None
+    return _CandidatePool(key=key, docs=docs, people=people, ranker=ranker, purged=frozenset(purged))
+
+
+def _select_candidates(
+    d: RediscoveryDeps, pool: _CandidatePool, request: RediscoveryRequest
+) -> tuple[list[Any], dict[str, int], set[str]]:
+    """(documents, counts, allowed ids) of the pool who may be rediscovered for this job: not
+    erased, not already applied to it, in the requested pools, passing the filters."""
     applied = {
         _link_id(wf.data.get("associatedprofile"))
         for wf in d.mirror.workflows("applicantworkflows", base_id=request.job_id)
@@ -1110,31 +1198,39 @@ def _candidate_docs(d: RediscoveryDeps, request: RediscoveryRequest) -> tuple[li
                 if (pid := _link_id(wf.data.get("associatedprofile"))) is not None
             }
     wanted_states = {s.upper() for s in request.filters.states}
-    dnc_field = d.settings.field_map.get("do_not_contact")
+    filters = request.filters
     docs = []
-    counts = {"with_resume": 0, "applied": 0, "erased": 0, "not_in_pools": 0, "filtered": 0}
-    for person in d.mirror.people_with_resumes():
-        counts["with_resume"] += 1
-        data = person.data
-        if person.id in erased or _node_id(data.get("folder")) == PURGED_FOLDER:
+    counts = {
+        "with_resume": len(pool.docs) + len(pool.purged),
+        "applied": 0,
+        "erased": len(pool.purged),
+        "not_in_pools": 0,
+        "filtered": 0,
+    }
+    for doc, (pid, folder, state, dnc) in zip(pool.docs, pool.people, strict=True):
+        if pid in erased:
             counts["erased"] += 1
             continue
-        if person.id in applied:
+        if pid in applied:
             counts["applied"] += 1
             continue
-        if members is not None and person.id not in members:
+        if members is not None and pid not in members:
             counts["not_in_pools"] += 1
             continue
         if (
-            (wanted_states and _person_state(data) not in wanted_states)
-            or (not request.filters.include_employees and _node_id(data.get("folder")) == EMPLOYEE_FOLDER)
-            or (request.filters.exclude_do_not_contact and dnc_field and data.get(dnc_field) == "Yes")
+            (wanted_states and state not in wanted_states)
+            or (not filters.include_employees and folder == EMPLOYEE_FOLDER)
+            or (filters.exclude_do_not_contact and dnc == "Yes")
         ):
             counts["filtered"] += 1
             continue
-        docs.append(
-            CandidateDoc(candidate_id=str(person.id), text=person.resume_text, title=_current_title(data))
-        )
+        docs.append(doc)
+    return docs, counts, {doc.candidate_id for doc in docs}
+
+
+def _candidate_docs(d: RediscoveryDeps, request: RediscoveryRequest) -> tuple[list[Any], dict[str, int]]:
+    """Mirrored people with resume text who may be rediscovered for this job (see `_select_candidates`)."""
+    docs, counts, _ = _select_candidates(d, d.candidate_pool(), request)
     return docs, counts
 
 

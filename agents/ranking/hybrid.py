@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -69,6 +69,7 @@ class _Index:
     """Everything `index()` builds, swapped in as one object so a concurrent `rank()` sees one pool."""
 
     docs: list[CandidateDoc]
+    positions: dict[str, int]  # candidate id -> row
     headlines: list[str]
     occupations: list[OccupationMatch]
     by_minor_group: dict[str, np.ndarray]  # SOC minor group ("29-1") -> documents with a code in it
@@ -122,6 +123,7 @@ class HybridRanker:
         self._lock = threading.Lock()
         self._index: _Index | None = None
         self._skills: dict[str, frozenset[str]] = {}  # content hash -> taxonomy skills
+        self.index_builds = 0  # how many times `index()` built a non-empty pool (tests, benchmarks)
 
     @property
     def embeddings(self) -> Embeddings:
@@ -156,6 +158,7 @@ class HybridRanker:
             headline_bm25.index(_tokenize(headlines), show_progress=False)
             state = _Index(
                 docs=docs,
+                positions={d.candidate_id: i for i, d in enumerate(docs)},
                 headlines=headlines,
                 occupations=occupations,
                 by_minor_group={g: np.asarray(v, dtype=np.int64) for g, v in by_group.items()},
@@ -164,24 +167,39 @@ class HybridRanker:
             )
         live = {content_hash(d.text) for d in docs}
         with self._lock:
+            if state is not None:
+                self.index_builds += 1
             self._index = state
             # Skills of resumes no longer in the pool are dead weight (and derived personal data).
             self._skills = {h: s for h, s in self._skills.items() if h in live}
 
     # -- ranking -----------------------------------------------------------------------------------------
 
-    def rank(self, query: RankQuery, top_k: int = 100) -> list[RankedCandidate]:
-        """The `top_k` best candidates, best first, each with its per-channel evidence."""
+    def rank(
+        self, query: RankQuery, top_k: int = 100, *, allowed: Collection[str] | np.ndarray | None = None
+    ) -> list[RankedCandidate]:
+        """The `top_k` best candidates, best first, each with its per-channel evidence.
+
+        `allowed`: only these candidate ids (or a boolean mask over the indexed documents, in index
+        order) may be returned; None = every indexed document. Lets one index of the whole pool serve
+        runs with different exclusions (BM25 statistics stay those of the whole pool)."""
         ix = self._index
         if ix is None or top_k <= 0:
             return []
-        q = self._query_features(query)
         docs, n = ix.docs, len(ix.docs)
+        mask = _allowed_mask(ix, allowed)
+        if mask is not None and not mask.any():
+            return []
+        q = self._query_features(query)
 
         text_scores = self._bm25_scores(ix.bm25, q.text, n)
         headline_scores = self._bm25_scores(ix.headline_bm25, q.title, n)
         occupation = self._occupation_scores(ix, q.occupation)
-        candidates = self._candidates(n, text_scores, headline_scores, occupation)
+        if mask is not None:
+            text_scores = np.where(mask, text_scores, 0.0).astype(np.float32)
+            headline_scores = np.where(mask, headline_scores, 0.0).astype(np.float32)
+            occupation = np.where(mask, occupation, 0.0).astype(np.float32)
+        candidates = self._candidates(n, text_scores, headline_scores, occupation, mask)
 
         text_vector, title_vector = self.cache.get_or_embed_array(
             [q.text, q.title or q.text], self.embeddings
@@ -222,7 +240,7 @@ class HybridRanker:
             }
             out.append(RankedCandidate(ids[j], float(fused[j]), components))
         if len(out) < top_k:
-            out.extend(_tail(docs, text_scores, candidates, top_k - len(out), float(fused.min())))
+            out.extend(_tail(docs, text_scores, candidates, top_k - len(out), float(fused.min()), mask))
         return out
 
     # -- channels ----------------------------------------------------------------------------------------
@@ -260,7 +278,12 @@ class HybridRanker:
         return scores
 
     def _candidates(
-        self, n: int, text_scores: np.ndarray, headline_scores: np.ndarray, occupation: np.ndarray
+        self,
+        n: int,
+        text_scores: np.ndarray,
+        headline_scores: np.ndarray,
+        occupation: np.ndarray,
+        mask: np.ndarray | None = None,
     ) -> np.ndarray:
         """At most `prefilter` documents: a third from headline signals, the rest from text BM25.
 
@@ -280,7 +303,8 @@ class HybridRanker:
                 break
             picked.setdefault(int(i), None)
         if not picked:  # nothing matched any word: let the encoder rank the first `prefilter`
-            picked = dict.fromkeys(range(min(self.prefilter, n)))
+            rows = range(n) if mask is None else np.flatnonzero(mask).tolist()
+            picked = dict.fromkeys(list(rows)[: self.prefilter])
         return np.asarray(sorted(picked), dtype=np.int64)
 
     def _dense_scores(
@@ -336,11 +360,32 @@ class HybridRanker:
         return out
 
 
+def _allowed_mask(ix: _Index, allowed: Collection[str] | np.ndarray | None) -> np.ndarray | None:
+    """A boolean mask over the indexed documents from `allowed` (ids or a mask); None = all."""
+    if allowed is None:
+        return None
+    if isinstance(allowed, np.ndarray) and allowed.dtype == np.bool_:
+        if allowed.shape != (len(ix.docs),):
+            raise ValueError("allowed mask must have one entry per indexed document")
+        return allowed
+    mask = np.zeros(len(ix.docs), dtype=np.bool_)
+    rows = [ix.positions[c] for c in map(str, allowed) if c in ix.positions]
+    if rows:
+        mask[np.asarray(rows, dtype=np.int64)] = True
+    return mask
+
+
 def _tail(
-    docs: list[CandidateDoc], text_scores: np.ndarray, candidates: np.ndarray, count: int, floor: float
+    docs: list[CandidateDoc],
+    text_scores: np.ndarray,
+    candidates: np.ndarray,
+    count: int,
+    floor: float,
+    mask: np.ndarray | None = None,
 ) -> list[RankedCandidate]:
-    """Documents outside the candidate set, by BM25, all scored below every candidate."""
-    rest = np.setdiff1d(np.arange(len(docs)), candidates)
+    """Documents outside the candidate set (and allowed), by BM25, all scored below every candidate."""
+    pool = np.arange(len(docs)) if mask is None else np.flatnonzero(mask)
+    rest = np.setdiff1d(pool, candidates)
     order = sorted(rest.tolist(), key=lambda i: (-text_scores[i], docs[i].candidate_id))
     step = floor / (2 * (len(order) + 1)) if floor > 0 else 1e-9
     return [
