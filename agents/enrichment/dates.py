@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-_MONTHS = {
+# Month abbreviations -> number; shared with the offer parser so both read dates the same way.
+MONTHS = {
     "jan": 1,
     "feb": 2,
     "mar": 3,
@@ -67,8 +68,8 @@ def parse_date(text: str, *, is_end: bool = False) -> date | None:
     t = text.strip().casefold().replace(".", " ").replace(",", " ")
     t = re.sub(r"\s+", " ", t)
     m = re.fullmatch(r"([a-z]+)\s*(?:\d{1,2}\s+)?('?\d{2,4})", t)
-    if m and m.group(1)[:3] in _MONTHS and m.group(1) not in _SEASONS:
-        return date(_year(m.group(2)), _MONTHS[m.group(1)[:3]], 1)
+    if m and m.group(1)[:3] in MONTHS and m.group(1) not in _SEASONS:
+        return date(_year(m.group(2)), MONTHS[m.group(1)[:3]], 1)
     m = re.fullmatch(r"(spring|summer|fall|autumn|winter) (\d{4})", t)
     if m:
         return date(int(m.group(2)), _SEASONS[m.group(1)], 1)

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from agents.enrichment.dates import MONTHS
 from agents.models import RemoteMode
 from agents.offer.drafting import PROMPT_DIR
 from agents.offer.models import (
@@ -36,20 +37,6 @@ from agents.offer.models import (
 )
 from agents.offer.routing import added_steps, chain_for_terms, sign_on_cap
 
-MONTHS = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
 NUMBER_WORDS = {
     "a": 1,
     "an": 1,
