@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tools.audit.db import make_engine
+from tools.sqlengine import make_engine
 
 if TYPE_CHECKING:
     from tools.settings import Settings
@@ -77,7 +77,7 @@ def _entry(row: Any) -> LedgerEntry:
 class IdempotencyLedger:
     def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, busy_timeout_ms=10_000)
         self._clock = clock or (lambda: datetime.now(UTC))
         _metadata.create_all(self.engine)
 

@@ -15,7 +15,6 @@ import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -29,19 +28,16 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     select,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from tools.icims.formats import parse_datetime
+from tools.sqlengine import make_engine
 
 MirrorKind = Literal["people", "jobs", "applicantworkflows", "talentpools", "sourceworkflows"]
 MIRROR_KINDS: tuple[MirrorKind, ...] = (
@@ -340,7 +336,7 @@ class MirrorStore:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine = _make_engine(url, echo=echo)
+        self.engine = make_engine(url, busy_timeout_ms=5000, fast_sync=True, echo=echo)
         Base.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             for statement in _ADDED_INDEXES:
@@ -742,30 +738,3 @@ def mirror_fingerprint(store: MirrorStore) -> dict[str, Any]:
         "resumes": store.resume_hashes(),
         "erased": sorted(e.person_id for e in store.erasures()),
     }
-
-
-def _make_engine(url: str, *, echo: bool) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
-    database = parsed.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-    kwargs: dict[str, Any] = {"echo": echo, "connect_args": {"check_same_thread": False}}
-    if in_memory:
-        # Every new connection to ":memory:" is a new empty database: share one connection.
-        kwargs["poolclass"] = StaticPool
-    else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        if not in_memory:
-            # WAL: readers (the API, agents) never block the sync's writes, nor the reverse.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    return engine
