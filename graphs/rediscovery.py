@@ -51,6 +51,7 @@ from graphs.inbox import PendingApproval, make_request, parse_response, pending_
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
+from tools.mirror.store import link_id
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -621,16 +622,6 @@ def _hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
-def _link_id(value: Any) -> int | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def _node_id(value: Any) -> str | None:
     return value.get("id") if isinstance(value, dict) else None
 
@@ -918,7 +909,7 @@ def _node_summarise(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, An
     jobs_cache: dict[int, str | None] = {}
     pool_members = (
         {
-            _link_id(wf.data.get("associatedprofile"))
+            link_id(wf.data.get("associatedprofile"))
             for wf in d.mirror.workflows("sourceworkflows", base_id=target["id"])
         }
         if target
@@ -1184,7 +1175,7 @@ def _select_candidates(
     """(documents, counts, allowed ids) of the pool who may be rediscovered for this job: not
     erased, not already applied to it, in the requested pools, passing the filters."""
     applied = {
-        _link_id(wf.data.get("associatedprofile"))
+        link_id(wf.data.get("associatedprofile"))
         for wf in d.mirror.workflows("applicantworkflows", base_id=request.job_id)
     }
     erased = {e.person_id for e in d.mirror.erasures()}
@@ -1195,7 +1186,7 @@ def _select_candidates(
             members |= {
                 pid
                 for wf in d.mirror.workflows("sourceworkflows", base_id=pool_id)
-                if (pid := _link_id(wf.data.get("associatedprofile"))) is not None
+                if (pid := link_id(wf.data.get("associatedprofile"))) is not None
             }
     wanted_states = {s.upper() for s in request.filters.states}
     filters = request.filters
@@ -1292,13 +1283,13 @@ def _target_pool(d: RediscoveryDeps, request: RediscoveryRequest, job_text: str)
 def _connection(d: RediscoveryDeps, person_id: int, history: list[dict[str, Any]], cache: dict) -> str:
     if history:
         latest = max(history, key=lambda h: str(h.get("updated") or ""))
-        job_id = _link_id(latest.get("job_id"))
+        job_id = link_id(latest.get("job_id"))
         if job_id is not None and job_id not in cache:
             cache[job_id] = (d.mirror.get_data("jobs", job_id) or {}).get("jobtitle")
         title = cache.get(job_id) if job_id is not None else None
         return f"you applied for our {title} role before" if title else "you applied with us before"
     for membership in d.mirror.workflows("sourceworkflows", person_id=person_id):
-        pool = d.mirror.get_data("talentpools", _link_id(membership.data.get("baseprofile")) or 0)
+        pool = d.mirror.get_data("talentpools", link_id(membership.data.get("baseprofile")) or 0)
         if pool and pool.get("title"):
             return f"you joined our {pool['title']}"
     return "we kept your profile from an earlier conversation"

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 
+from tools.mirror.store import link_id
+
 if TYPE_CHECKING:
     from graphs.inbox import HumanResponse
     from server.approvals import ApprovalService
@@ -141,16 +143,6 @@ class JobOwners:
     known: bool = True
 
 
-def _link_id(value: Any) -> int | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 @dataclass
 class ServiceState:
     settings: Settings
@@ -200,8 +192,8 @@ class ServiceState:
         return JobOwners(
             job_id=int(job_id),
             title=data.get("jobtitle"),
-            recruiter_id=_link_id(data.get("recruiter")),
-            hiring_manager_id=_link_id(data.get("hiringmanager")),
+            recruiter_id=link_id(data.get("recruiter")),
+            hiring_manager_id=link_id(data.get("hiringmanager")),
         )
 
     def person_name(self, person_id: int | None) -> str | None:

@@ -29,6 +29,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
+from tools.mirror.store import link_id
+
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -83,7 +85,7 @@ class Caller:
         if job is None or self.recruiter_id is None:
             return False
         link = job.get("hiringmanager" if self.role == "hiring_manager" else "recruiter")
-        return _link_id(link) == self.recruiter_id
+        return link_id(link) == self.recruiter_id
 
 
 ANONYMOUS = Caller(name="anonymous", role="auditor")
@@ -295,16 +297,6 @@ class ResolveArgs(BaseModel):
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def _link_id(value: Any) -> int | None:
-    if isinstance(value, Mapping):
-        value = value.get("id")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
 
 
 def _node_id(value: Any) -> str | None:
@@ -585,7 +577,7 @@ class CopilotTools:
         return isolated(list_pending, d.rediscovery, d.checkpointer)
 
     def _approval_job(self, args: Mapping[str, Any]) -> dict[str, Any] | None:
-        job_id = _link_id(args.get("job_id"))
+        job_id = link_id(args.get("job_id"))
         return self.deps.mirror.get_data("jobs", job_id) if job_id is not None else None
 
     def list_approvals(self, config: RunnableConfig, job_id: int | None = None) -> dict[str, Any]:
@@ -603,7 +595,7 @@ class CopilotTools:
         rows = []
         for pending in self._pending():
             args = pending.request["action_request"]["args"]
-            if job_id is not None and _link_id(args.get("job_id")) != job_id:
+            if job_id is not None and link_id(args.get("job_id")) != job_id:
                 continue
             if not caller.owns(self._approval_job(args)):
                 continue
