@@ -13,7 +13,9 @@ import asyncio
 import json
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -25,6 +27,18 @@ from tools.icims.budget import RequestBudget
 from tools.icims.client import ICIMSClient
 from tools.mirror import MirrorStore, MirrorSync
 from tools.settings import Settings
+
+
+@dataclass
+class DemoContext:
+    """What each demo step gets (docs/AGENTS_CONTRACT.md): the settings pointing at the running
+    sandbox, the synced mirror, the sandbox's state (write log, clock, tenant) and its URL."""
+
+    settings: Settings
+    store: MirrorStore
+    sandbox: Any  # sandbox.state.SandboxState
+    sandbox_url: str
+    step: int
 
 
 def run_demo(*, people: int, seed: int) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -234,6 +235,12 @@ def rediscovery_spec(graph: Any, deps: Any, settings: Settings) -> GraphSpec:
     )
 
 
+# The graphs the service runs besides rediscovery: "module:function", where the function takes the
+# `ServiceState` being opened, builds its graph on `state.checkpointer` (putting anything it must
+# close into `state.deps[name]`) and returns the graph's `GraphSpec`.
+SERVICE_GRAPHS: tuple[str, ...] = ()
+
+
 @contextlib.contextmanager
 def open_service(
     settings: Settings, *, embeddings: Any = None, deps_overrides: dict[str, Any] | None = None
@@ -264,6 +271,9 @@ def open_service(
             deps={"rediscovery": deps},
         )
         state.register(rediscovery_spec(build_graph(checkpointer, deps=deps), deps, settings))
+        for target in SERVICE_GRAPHS:
+            module, _, name = target.partition(":")
+            state.register(getattr(importlib.import_module(module), name)(state))
         try:
             yield state
         finally:

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # --- events, queue and worker (issue 7; owner: intake) ---
+
+    # --- triage (issue 7; owner: triage) ---
+
+    # --- nurture and email (issue 5; owner: nurture) ---
+
+    # --- offers (issue 6; owner: offer) ---
+
     @property
     def token_url(self) -> str:
         return self.icims_token_url or f"{self.icims_base_url.rstrip('/')}/oauth/token"
