@@ -465,6 +465,19 @@ class RediscoveryDeps:
                 self.index_builds += 1
             return pool
 
+    def prepare_pool(self) -> dict[str, Any]:
+        """Build the shared candidate index now, if the mirror changed since the last build: the
+        service calls this at start and after each sync (`PoolWarmer`), so runs find it ready instead
+        of reading and indexing every resume on the request path (~30 s at 100k people)."""
+        started = time.perf_counter()
+        builds = self.index_builds
+        pool = self.candidate_pool()
+        return {
+            "documents": len(pool.docs),
+            "rebuilt": self.index_builds > builds,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+
     def close(self) -> None:
         self._pool = None
         if self._unregister_erasure is not None:

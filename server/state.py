@@ -156,6 +156,7 @@ class ServiceState:
     approvals: ApprovalService = field(init=False)
     runs: RunService = field(init=False)
     deps: dict[str, Any] = field(default_factory=dict)  # per graph: its dependencies (closed at exit)
+    warmer: Any = None  # server.pool_warmer.PoolWarmer: rediscovery's index, built off the request path
 
     def __post_init__(self) -> None:
         from server.approvals import ApprovalService
@@ -205,6 +206,8 @@ class ServiceState:
         return name or None
 
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.stop()
         for deps in self.deps.values():
             with contextlib.suppress(Exception):
                 deps.close()
@@ -238,7 +241,11 @@ def rediscovery_spec(graph: Any, deps: Any, settings: Settings) -> GraphSpec:
 # The graphs the service runs besides rediscovery: "module:function", where the function takes the
 # `ServiceState` being opened, builds its graph on `state.checkpointer` (putting anything it must
 # close into `state.deps[name]`) and returns the graph's `GraphSpec`.
-SERVICE_GRAPHS: tuple[str, ...] = ()
+SERVICE_GRAPHS: tuple[str, ...] = (
+    "server.offers:service_spec",
+    "graphs.nurture:service_spec",
+    "graphs.triage:service_spec",
+)
 
 
 @contextlib.contextmanager
@@ -271,6 +278,11 @@ def open_service(
             deps={"rediscovery": deps},
         )
         state.register(rediscovery_spec(build_graph(checkpointer, deps=deps), deps, settings))
+        if settings.rediscovery_pool_warm:
+            from server.pool_warmer import PoolWarmer
+
+            interval = settings.rediscovery_pool_refresh_seconds
+            state.warmer = PoolWarmer(deps, interval_seconds=interval).start()
         for target in SERVICE_GRAPHS:
             module, _, name = target.partition(":")
             state.register(getattr(importlib.import_module(module), name)(state))

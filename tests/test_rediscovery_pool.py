@@ -50,3 +50,27 @@ def test_index_reused_until_the_mirror_changes(sandbox_factory, tmp_path):
             assert deps.index_builds == 2
     finally:
         deps.close()
+
+
+@pytest.mark.integration
+def test_pool_prepared_off_the_request_path(sandbox_factory, tmp_path):
+    """The service's warmer builds the index before any run asks for it, and again only after the
+    mirror changed; a run then finds it ready (no build of its own)."""
+    from server.pool_warmer import PoolWarmer
+
+    settings, store, job = _setup(sandbox_factory, tmp_path)
+    deps = RediscoveryDeps.from_settings(settings, mirror=store, embeddings=HashEmbeddings())
+    try:
+        warmer = PoolWarmer(deps, interval_seconds=0).start()  # one pass, then the thread ends
+        warmer.stop()
+        assert warmer.builds == 1 and deps.index_builds == 1
+        assert deps.prepare_pool()["rebuilt"] is False  # mirror unchanged: nothing to do
+        with open_checkpointer(settings) as saver:
+            graph = build_graph(saver, deps=deps)
+            run = start_run(graph, job_id=job, customer_id=settings.icims_customer_id, top_k=3)
+            assert run.values["retrieved"] and deps.index_builds == 1
+        _sync(settings, store)
+        report = deps.prepare_pool()
+        assert report["rebuilt"] is True and report["documents"] > 0 and deps.index_builds == 2
+    finally:
+        deps.close()

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.events.models import SANDBOX_EVENTS_TENANT, EventTenant
+
 # Logical output name -> tenant custom field id. Tenants differ; override with
 # ICIMS_AGENTS_FIELD_MAP='{"ai_score": "field61001", ...}'.
 DEFAULT_FIELD_MAP: dict[str, str] = {
@@ -76,6 +78,10 @@ class Settings(BaseSettings):
     queue_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
     vector_backend: Literal["memory", "pinecone"] = "memory"
+    # Rediscovery's candidate index is built at service start and rebuilt in the background when the
+    # mirror changed, checked this often (0: build at start only); see server/pool_warmer.py.
+    rediscovery_pool_refresh_seconds: float = 60.0
+    rediscovery_pool_warm: bool = True
     pinecone_api_key: SecretStr | None = None
     pinecone_index_host: str | None = None
     llm_base_url: str | None = None
@@ -86,12 +92,73 @@ class Settings(BaseSettings):
     log_json: bool = False
 
     # --- events, queue and worker (issue 7; owner: intake) ---
+    # Who may post events, per iCIMS customer id (JSON): auth "hmac" | "basic" | "bearer" and its
+    # credentials, and how a duplicate is answered ("error": 400 vendor error, as iCIMS's integration
+    # review expects; "ok": the first reply again). The default matches the sandbox webhook the demo
+    # registers (`tools.events.models.SANDBOX_EVENTS_TENANT`).
+    events_tenants: dict[str, EventTenant] = Field(
+        default_factory=lambda: {"1000": EventTenant.model_validate(SANDBOX_EVENTS_TENANT)}
+    )
+    events_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir")
+    events_max_body_bytes: int = 64 * 1024  # as sent (gzip'd)
+    events_max_json_bytes: int = 256 * 1024  # after decompression
+    events_dedupe_window_seconds: float = 7 * 86_400  # the same payload again within this = duplicate
+    events_hmac_max_skew_seconds: float | None = 900  # x-icims-date this far off is refused; None: off
+    events_token_ttl_seconds: int = 86_400
+    events_handlers: dict[str, str] = Field(
+        default_factory=dict, description='handler name -> "module:function", overrides routing'
+    )
+    queue_name: str = "icims-agents"
+    queue_workers: int = 2
+    queue_max_attempts: int = 5
+    queue_retry_base_seconds: float = 2.0  # doubled per failed attempt
+    queue_retry_max_seconds: float = 300.0
+    queue_quota_probe_seconds: float = 300.0  # while quota-waiting, one event retries this often
+    queue_sweep_seconds: float = 2.0
+    queue_lease_seconds: float = 900.0  # a running row older than this is presumed abandoned
 
     # --- triage (issue 7; owner: triage) ---
+    # The per-requisition mode/threshold policy (YAML); None = the packaged agents/triage/policy.yaml.
+    triage_policy_path: Path | None = None
+    # Replaces the policy's default mode (requisitions listed in the policy keep theirs).
+    triage_mode: Literal["shadow", "assist", "auto"] | None = None
+    # Mirrored people/workflows older than this are read from iCIMS again (realtime budget).
+    triage_mirror_max_age_hours: float = Field(default=24.0, gt=0)
+    # Audit records are never deleted by the service; this is the minimum they are kept (EU AI Act
+    # Art. 26(6): at least six months), reported by `icims-agents audit verify`.
+    audit_retention_days: int = Field(default=183, ge=183)
 
     # --- nurture and email (issue 5; owner: nurture) ---
+    email_transport: Literal["outbox", "smtp"] = "outbox"  # outbox: .eml files in data_dir/outbox
+    email_from_address: str = "talent@example.com"
+    email_from_name: str = "Talent Team"
+    email_domain: str = Field(default="example.com", description="right-hand side of Message-IDs")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    nurture_database_url: str | None = Field(default=None, description="defaults to SQLite in data_dir")
+    nurture_campaign_dir: Path | None = Field(default=None, description="extra campaign YAML files")
+    nurture_public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="where candidates reach /nurture/unsubscribe"
+    )
+    nurture_unsubscribe_secret: SecretStr | None = None  # default: a random key kept in data_dir
+    nurture_global_min_days_between: int = 7  # across every campaign
+    nurture_global_max_per_30_days: int = 3
+    # Admin policy: these campaigns' unchanged template drafts are sent without a human approval
+    # (recorded in the audit as the policy that approved them).
+    nurture_auto_approve_campaigns: list[str] = Field(default_factory=list)
 
     # --- offers (issue 6; owner: offer) ---
+    # Folder with the tenant's approval_policy.yaml / band_method.yaml / pay_bands.csv.gz (each file
+    # missing there falls back to the packaged default in agents/offer/data).
+    offer_policy_dir: Path | None = None
+    # Where rendered letters (PDF, DOCX) are kept per offer version; default data_dir/offers.
+    offer_files_dir: Path | None = None
+    # The employer named in letters; default: the requisition's company in iCIMS.
+    offer_company_name: str | None = None
 
     @property
     def token_url(self) -> str:

@@ -175,6 +175,8 @@ class RecordRow(Base):
         # With `id`: "workflows of person X / job Y, in id order" is an index range scan, no sort.
         Index("ix_records_kind_person_id", "kind", "person_id", "id"),
         Index("ix_records_kind_base_id", "kind", "base_id", "id"),
+        # `state_key` asks for the latest write on every rediscovery run: an index makes it a lookup.
+        Index("ix_records_synced_at", "synced_at"),
     )
 
 
@@ -183,6 +185,8 @@ class RecordRow(Base):
 _ADDED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_records_kind_person_id ON records (kind, person_id, id)",
     "CREATE INDEX IF NOT EXISTS ix_records_kind_base_id ON records (kind, base_id, id)",
+    "CREATE INDEX IF NOT EXISTS ix_records_synced_at ON records (synced_at)",
+    "CREATE INDEX IF NOT EXISTS ix_resumes_fetched_at ON resumes (fetched_at)",
 )
 
 
@@ -195,6 +199,8 @@ class ResumeRow(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     # iCIMS server time at or before the fetch (see MirrorSync: decides whether the text is fresh).
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_resumes_fetched_at", "fetched_at"),)
 
 
 class SyncStateRow(Base):
@@ -493,7 +499,10 @@ class MirrorStore:
             resumes = s.scalar(select(func.count()).select_from(ResumeRow)) or 0
             erasures = s.scalar(select(func.count()).select_from(ErasureRow)) or 0
             latest_erasure = s.scalar(select(func.max(ErasureRow.erased_at)))
-        counts = tuple(sorted(self.counts().items()))
+            # Not `counts()`: its "resumes with text" filter reads every resume row (~0.2 s at 100k).
+            counts = tuple(
+                sorted(s.execute(select(RecordRow.kind, func.count()).group_by(RecordRow.kind)).tuples())
+            )
         return (
             tuple(run) if run is not None else None,
             counts,
