@@ -51,7 +51,7 @@ from graphs.inbox import PendingApproval, make_request, parse_response, pending_
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
-from tools.mirror.store import link_id
+from tools.mirror.store import link_id, node_id
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -635,10 +635,6 @@ def _hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
-def _node_id(value: Any) -> str | None:
-    return value.get("id") if isinstance(value, dict) else None
-
-
 def _current_title(person: dict[str, Any]) -> str | None:
     roles = [r for r in person.get("workexperience") or [] if isinstance(r, dict) and r.get("worktitle")]
     if not roles:
@@ -1164,7 +1160,7 @@ def _build_pool(d: RediscoveryDeps, key: Any) -> _CandidatePool:
     docs, people, purged = [], [], set()
     for person in d.mirror.people_with_resumes():
         data = person.data
-        folder = _node_id(data.get("folder"))
+        folder = node_id(data.get("folder"))
         if person.id in erased or folder == PURGED_FOLDER:
             purged.add(person.id)  # never indexed
             continue

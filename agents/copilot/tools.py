@@ -29,7 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from tools.mirror.store import link_id
+from tools.mirror.store import link_id, node_id
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -299,10 +299,6 @@ class ResolveArgs(BaseModel):
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _node_id(value: Any) -> str | None:
-    return value.get("id") if isinstance(value, Mapping) else None
-
-
 def _name(person: Mapping[str, Any], pid: int) -> str:
     name = " ".join(str(person.get(k) or "").strip() for k in ("firstname", "lastname")).strip()
     return name or f"Person {pid}"
@@ -407,7 +403,7 @@ class CopilotTools:
             if scanned > SEARCH_SCAN_LIMIT:
                 break
             data, pid = record.data, record.id
-            if pid in erased or _node_id(data.get("folder")) == PURGED_FOLDER:
+            if pid in erased or node_id(data.get("folder")) == PURGED_FOLDER:
                 continue
             consent_status = data.get(fm.get("consent_status", "")) or None
             if consent and str(consent_status or "").lower() != consent:
@@ -455,7 +451,7 @@ class CopilotTools:
                     "location": ", ".join(p for p in (city, abbrev) if p) or None,
                     "consent": consent_status,
                     "do_not_contact": data.get(fm.get("do_not_contact", "")) == "Yes",
-                    "employee": _node_id(data.get("folder")) == EMPLOYEE_FOLDER,
+                    "employee": node_id(data.get("folder")) == EMPLOYEE_FOLDER,
                     "matched_skills": matched,
                 }
             )

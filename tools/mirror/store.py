@@ -95,6 +95,12 @@ def normalize_updateddate(value: Any) -> str | None:
         return None
 
 
+def node_id(value: Any) -> str | None:
+    """The code of a list node (`{"id": "D31001", "value": ...}`: folders, statuses), else None."""
+    code = value.get("id") if isinstance(value, Mapping) else None
+    return str(code) if code not in (None, "") else None
+
+
 def link_id(value: Any) -> int | None:
     """The id in a profile link: workflows store bare ints and serve `{profile, id, value}`."""
     if isinstance(value, Mapping):
