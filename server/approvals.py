@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from langgraph.types import Command
 from pydantic import BaseModel, Field, ValidationError
 
-from graphs.inbox import HumanResponse, PendingApproval, parse_response, pending_for_thread, thread_ids
+from graphs.inbox import (
+    HumanResponse,
+    PendingApproval,
+    candidate_thread_ids,
+    parse_response,
+    pending_for_thread,
+)
 from server.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Upstream
 
 if TYPE_CHECKING:
@@ -142,7 +148,7 @@ class ApprovalService:
     # -- reading ----------------------------------------------------------------------------------
     def _pending(self, graph: str | None = None) -> list[tuple[GraphSpec, PendingApproval]]:
         specs = [self.service.spec(graph)] if graph else list(self.service.specs.values())
-        threads = thread_ids(self.service.checkpointer)
+        threads = candidate_thread_ids(self.service.checkpointer)
         out: list[tuple[GraphSpec, PendingApproval]] = []
         for spec in specs:
             for thread in threads:
@@ -308,15 +314,20 @@ class ApprovalService:
             after = spec.graph.get_state(config)
             after_values = dict(after.values or {})
             approval = after_values.get("approval") or {}
-            if error is None and pending_for_thread(spec.graph, approval_id):
-                # The graph asked again (it refused the answer): nothing was written.
-                raise Invalid(after_values.get("approval_error") or "the graph did not accept the decision")
+            # Still pending with an `approval_error`: the graph refused the answer and asked again,
+            # nothing was written. Pending without one: the next step of a multi-step approval
+            # (an offer's next approver).
+            refused = after_values.get("approval_error")
+            if error is None and refused and pending_for_thread(spec.graph, approval_id):
+                raise Invalid(refused)
             changes = approval.get("edits") or changes
             writes = [
                 {
                     k: w.get(k)
                     for k in ("person_id", "action", "base_id", "workflow_kind", "workflow_id", "status")
                 }
+                # Triage writes name their action `id` (ai_fields, status, talent_pool).
+                | ({"action": w["id"]} if w.get("action") is None and w.get("id") else {})
                 for w in after_values.get("writes") or []
             ]
             record = self._audit(

@@ -387,9 +387,11 @@ def analyse_counter(
     base_limit = min(
         money(current.base_salary * (1 + limits.max_base_increase_pct / 100)), base_cap, band.max
     )
+    # An offer already above the limit (approved higher) may keep its base, not grow it.
+    base_limit = max(base_limit, current.base_salary)
     check(
         "base_salary",
-        proposed.base_salary <= max(base_limit, current.base_salary),
+        proposed.base_salary <= base_limit,
         f"base {fmt_money(proposed.base_salary)} is over the negotiation limit {fmt_money(base_limit)} "
         f"(+{limits.max_base_increase_pct}% and at most the band {limits.base_up_to})",
     )
