@@ -74,6 +74,14 @@ def run_demo(*, people: int, seed: int) -> None:
 
         _rediscover(settings, store, sandbox)
 
+        # The other agents, each as one numbered step (docs/AGENTS_CONTRACT.md).
+        from server.demo_offer import demo_step as offer_step
+
+        ctx = DemoContext(settings=settings, store=store, sandbox=sandbox, sandbox_url=server.url, step=10)
+        for step in (offer_step,):
+            step(ctx)
+            ctx.step += 1
+
 
 def _sync(settings: Settings, store: MirrorStore, sandbox, *, full: bool) -> None:
     before = sandbox.requests_total

@@ -15,6 +15,8 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s", force=True)
     # httpx logs every request URL at INFO; that is noise at sync volumes.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # WeasyPrint logs each rendering step ("Step 5 - Creating layout") at INFO: noise for every caller.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
