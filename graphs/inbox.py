@@ -157,14 +157,60 @@ def pending_for_thread(graph: Any, thread_id: str) -> list[PendingApproval]:
     return out
 
 
+# Threads whose latest root checkpoint holds an interrupt write. The savers' own primary keys serve
+# both lookups (checkpoints by thread, writes by thread + checkpoint), so this stays fast with tens of
+# thousands of finished triage threads, where a scan would deserialise every checkpoint of each.
+_PENDING_SQL = """
+SELECT c.thread_id FROM checkpoints c
+JOIN (SELECT thread_id, MAX(checkpoint_id) AS cid FROM checkpoints WHERE checkpoint_ns = ''
+      GROUP BY thread_id) latest
+  ON c.thread_id = latest.thread_id AND c.checkpoint_id = latest.cid AND c.checkpoint_ns = ''
+WHERE EXISTS (SELECT 1 FROM {writes} w WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = ''
+              AND w.checkpoint_id = c.checkpoint_id AND w.channel = '__interrupt__')
+ORDER BY c.thread_id
+"""
+
+
+def interrupted_thread_ids(
+    checkpointer: BaseCheckpointSaver, *, prefix: str | None = None
+) -> list[str] | None:
+    """Threads whose latest checkpoint carries an interrupt, read with one query from the SQLite or
+    Postgres saver's tables: every pending thread, plus (rarely) one whose interrupt was answered by
+    a run that stopped before its next checkpoint; `pending_for_thread` decides. None for other
+    savers (callers then scan every thread). Only root-graph interrupts: our graphs have no
+    subgraphs."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    saver = getattr(checkpointer, "inner", checkpointer)  # server.state.ThreadedSaver wraps one
+    rows: list[Any]
+    if isinstance(saver, SqliteSaver):
+        with saver.cursor(transaction=False) as cur:
+            rows = cur.execute(_PENDING_SQL.format(writes="writes")).fetchall()
+        ids = [str(r[0]) for r in rows]
+    elif isinstance(saver, PostgresSaver):
+        with saver._cursor() as cur:
+            cur.execute(_PENDING_SQL.format(writes="checkpoint_writes"))
+            rows = cur.fetchall()
+        ids = [str(r["thread_id"] if isinstance(r, dict) else r[0]) for r in rows]
+    else:
+        return None
+    return [t for t in ids if prefix is None or t.startswith(prefix)]
+
+
+def candidate_thread_ids(checkpointer: BaseCheckpointSaver, *, prefix: str | None = None) -> list[str]:
+    """The threads worth asking for pending interrupts: from the query when the saver allows it,
+    else every thread."""
+    found = interrupted_thread_ids(checkpointer, prefix=prefix)
+    return found if found is not None else thread_ids(checkpointer, prefix=prefix)
+
+
 def pending_approvals(
     graph: Any, checkpointer: BaseCheckpointSaver, *, prefix: str | None = None
 ) -> list[PendingApproval]:
-    """Every thread whose latest state waits on an Agent Inbox interrupt (all threads, one scan).
-
-    A later issue adds an index table for queries; a scan is fine at one thread per requisition."""
+    """Every thread whose latest state waits on an Agent Inbox interrupt."""
     found: list[PendingApproval] = []
-    for thread in thread_ids(checkpointer, prefix=prefix):
+    for thread in candidate_thread_ids(checkpointer, prefix=prefix):
         found.extend(pending_for_thread(graph, thread))
     return found
 

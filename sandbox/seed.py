@@ -1426,3 +1426,24 @@ def _talent_pools(
             updated=_between(rng, when, seeder.limit),
         )
     return len(keys), len(members)
+
+
+DEMOGRAPHICS_COLUMNS = ("person_id", "sex", "race_ethnicity")
+
+
+def write_demographics_csv(tenant: Tenant, path: Any) -> int:
+    """Export the tenant's self-reported demographics (EEO data, held apart from profiles) as the
+    CSV `icims-agents audit bias --demographics` reads; returns the number of people written.
+    Like an ATS's EEO export: never served in profiles, never read by scoring."""
+    import csv
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(DEMOGRAPHICS_COLUMNS)
+        for person_id in sorted(tenant.demographics):
+            demo = tenant.demographics[person_id]
+            writer.writerow([person_id, demo.get("sex", ""), demo.get("race_ethnicity", "")])
+    return len(tenant.demographics)

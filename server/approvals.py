@@ -273,6 +273,8 @@ class ApprovalService:
             spec, pending, owners = self._find(principal, approval_id)
             if not self.can_resolve(principal, owners):
                 raise Forbidden("only the requisition's recruiter or an admin can resolve this approval")
+            if spec.authorize is not None:
+                spec.authorize(principal, pending)
             allowed = pending.request.get("config", {}).get(_ALLOW[decision.type], True)
             if not allowed:
                 raise Invalid(f"this request does not allow {decision.type!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,8 +87,25 @@ def service_spec(state: ServiceState) -> GraphSpec:
         thread_id=lambda req: offer_thread_id(customer, req.workflow_id),  # type: ignore[attr-defined]
         job_id_of_input=lambda req: _workflow_job(state.mirror, req.workflow_id),  # type: ignore[attr-defined]
         validate_decision=validate,
+        authorize=partial(authorize_step, approvers=state.settings.offer_approvers),
         mirror=state.mirror,
     )
+
+
+def authorize_step(principal: Principal, pending: Any, *, approvers: dict[str, list[str]]) -> None:
+    """Only the approvers policy names sign a step: the recruiter step is the requisition's recruiter
+    (or an admin; the owner check ran before this), any other step a key named in `offer_approvers`
+    for its role, or an admin when that role lists nobody. Counter-offer replies are the recruiter's."""
+    args = (pending.request.get("action_request") or {}).get("args") or {}
+    role = (args.get("step") or {}).get("role") if isinstance(args.get("step"), dict) else None
+    if role in (None, "recruiter"):
+        return
+    named = approvers.get(role) or []
+    if named:
+        if principal.name not in named:
+            raise Forbidden(f"the {role} step of this offer is signed by {', '.join(named)}")
+    elif not principal.is_admin:
+        raise Forbidden(f"the {role} step of this offer needs an admin or a configured {role} approver")
 
 
 # --- HTTP -----------------------------------------------------------------------------------------

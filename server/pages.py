@@ -428,6 +428,13 @@ def _detail_context(detail: Any) -> dict[str, Any]:
     }
 
 
+_DETAIL_TEMPLATES = {
+    "offer": "_offer_approval.html",
+    "triage": "_triage_approval.html",
+    "nurture": "_nurture_approval.html",
+}
+
+
 @router.get("/approvals/{approval_id}", response_class=HTMLResponse)
 async def approval_detail(request: Request, approval_id: str) -> Response:
     principal = await _principal(request)
@@ -437,9 +444,9 @@ async def approval_detail(request: Request, approval_id: str) -> Response:
         detail = await _load_detail(request, principal, approval_id)
     except SERVICE_ERRORS as exc:
         return _error_page(request, principal, exc.status_code, _detail_text(exc))
-    return _render(
-        request, "approval.html", principal, approval_id=approval_id, form=None, **_detail_context(detail)
-    )
+    template = _DETAIL_TEMPLATES.get(field(detail, "graph"), "approval.html")
+    context = _detail_context(detail)
+    return _render(request, template, principal, approval_id=approval_id, form=None, **context)
 
 
 def _edited_candidates(form: Any, candidates: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
@@ -481,10 +488,13 @@ async def resolve_approval(request: Request, approval_id: str) -> Response:
     context = _detail_context(detail)
     candidates = context["candidates"]
 
+    offer = field(detail, "graph") == "offer"
+    triage = field(detail, "graph") == "triage"
+
     def again(message: str, status: int = 422) -> HTMLResponse:
         return _render(
             request,
-            "approval.html",
+            _DETAIL_TEMPLATES.get(field(detail, "graph"), "approval.html"),
             principal,
             status_code=status,
             approval_id=approval_id,
@@ -493,7 +503,37 @@ async def resolve_approval(request: Request, approval_id: str) -> Response:
             **context,
         )
 
-    if choice == "approve":
+    if offer:
+        from server.offers import page_decision
+
+        try:
+            decision = page_decision(form, context["args"])
+        except ValueError as exc:
+            return again(str(exc))
+    elif field(detail, "graph") == "nurture":
+        from server.nurture import page_decision as nurture_decision
+
+        try:
+            decision = nurture_decision(form, context["args"])
+        except ValueError as exc:
+            return again(str(exc))
+    elif triage and choice == "approve":
+        from agents.triage.decision import DecisionError, page_edit
+
+        args = context["args"]
+        ids = [str(a["id"]) for a in args.get("actions") or []]
+        try:
+            edit = page_edit(
+                args.get("actions") or [],
+                [str(v) for v in form.getlist("keep")],
+                tiers={i: str(form.get(f"tier_{i}") or "") for i in ids},
+                statuses={i: str(form.get(f"status_{i}") or "") for i in ids},
+                suggested_tier=str(args.get("tier") or ""),
+            )
+        except DecisionError as exc:
+            return again(str(exc))
+        decision = _decision("edit", edit, note) if edit else _decision("accept", None, note)
+    elif choice == "approve":
         kept, changed = _edited_candidates(form, candidates)
         if not kept:
             return again(
@@ -523,7 +563,7 @@ async def resolve_approval(request: Request, approval_id: str) -> Response:
     job = context["args"].get("job_title") or context["args"].get("job_id") or approval_id
     writes = field(result, "writes", default=None)
     label = DECISION_LABELS.get(decision.type, decision.type)
-    notice = f"Shortlist for {job} {label}."
+    notice = f"{'Offer' if offer else 'Triage' if triage else 'Shortlist'} for {job} {label}."
     if isinstance(writes, list):
         notice += f" {len(writes)} write{'s' if len(writes) != 1 else ''} applied in iCIMS."
     return RedirectResponse("/ui/inbox?" + urlencode({"notice": notice}), status_code=303)

@@ -108,6 +108,10 @@ class GraphSpec:
     validate_decision: Callable[[dict[str, Any], HumanResponse], dict[str, Any]] | None = None
     # The state keys a run's result shows (default: the graph's output schema).
     result_keys: Sequence[str] | None = None
+    # (principal, the pending approval) -> raises `server.errors.Forbidden` when this principal may
+    # not answer this particular request (e.g. an offer step that needs the comp partner). Runs after
+    # the requisition-owner check.
+    authorize: Callable[[Any, Any], None] | None = None
 
     def job_id_of_state(self, values: dict[str, Any]) -> int | None:
         job = values.get("job") or {}

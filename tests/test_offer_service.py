@@ -134,11 +134,24 @@ def test_counter_via_api_and_inbox_form(env: ServiceEnv) -> None:
 
 
 def test_multi_step_offer_through_approvals_api(env: ServiceEnv) -> None:
-    admin = env.client("admin")
-    start(env, base_salary="180000", start_date=START)  # over the band max: 3 steps
-    for _ in range(2):
-        assert admin.post(f"/approvals/{thread(env)}/resolve", json={"type": "accept"}).status_code == 200
-    assert admin.post(f"/approvals/{thread(env)}/resolve", json={"type": "accept"}).status_code == 200
+    """Each step is signed by whom policy names: the recruiter step by the job's recruiter; the
+    others by a key named for that role in `offer_approvers`, or an admin when none is named."""
+    admin, rec = env.client("admin"), env.client("rec_a")
+    accept = {"type": "accept"}
+    started = start(env, base_salary="180000", start_date=START)  # over the band max: 3 steps
+    roles = [s["role"] for s in started["chain"]]
+    assert len(roles) == 3 and roles[0] == "recruiter"
+    assert rec.post(f"/approvals/{thread(env)}/resolve", json=accept).status_code == 200
+    # The recruiter cannot sign the comp partner's (or VP's) step, even on their own requisition.
+    denied = rec.post(f"/approvals/{thread(env)}/resolve", json=accept)
+    assert denied.status_code == 403 and roles[1] in denied.json()["detail"]
+    assert admin.post(f"/approvals/{thread(env)}/resolve", json=accept).status_code == 200
+    # Once a role names its approvers, even an admin key not among them is refused.
+    env.settings.offer_approvers[roles[2]] = ["rec_b"]
+    assert admin.post(f"/approvals/{thread(env)}/resolve", json=accept).status_code == 403
+    assert not [e for e in env.writelog if e.path.endswith("/binary")]  # nothing attached yet
+    env.settings.offer_approvers[roles[2]] = ["admin"]
+    assert admin.post(f"/approvals/{thread(env)}/resolve", json=accept).status_code == 200
     assert env.client("admin").get(f"/offers/{WORKFLOW_A}").json()["status"] == "attached"
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, text, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tools.sqlengine import make_engine
@@ -255,6 +255,39 @@ class AuditLog:
             query = query.where(audit_table.c.thread_id == thread_id)
         with self.engine.connect() as conn:
             return [_row_record(row) for row in conn.execute(query)]
+
+    def iter_records(
+        self, *, since: datetime | None = None, kind: str | None = None, batch_size: int = 1000
+    ) -> Iterator[AuditRecord]:
+        """Records in chain order, recorded at or after `since` (aware), of one `kind`, read in
+        keyset batches so an export of months of triage stays flat in memory."""
+        last = 0
+        cutoff = since.astimezone(UTC).isoformat() if since is not None else None
+        while True:
+            query = select(audit_table).where(audit_table.c.seq > last).order_by(audit_table.c.seq)
+            if cutoff is not None:
+                # ISO-8601 UTC text with one offset sorts as time does.
+                query = query.where(audit_table.c.recorded_at >= cutoff)
+            if kind is not None:
+                query = query.where(audit_table.c.kind == kind)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query.limit(batch_size)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_record(row)
+            last = rows[-1].seq
+
+    def count_before(self, cutoff: datetime) -> int:
+        query = select(func.count()).select_from(audit_table)
+        query = query.where(audit_table.c.recorded_at < cutoff.astimezone(UTC).isoformat())
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def oldest(self) -> AuditRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_table).order_by(audit_table.c.seq).limit(1)).first()
+        return _row_record(row) if row is not None else None
 
     def head(self) -> tuple[int, str]:
         """(records appended, latest hash): worth anchoring outside the database now and then."""
