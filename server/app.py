@@ -29,6 +29,9 @@ class Health(BaseModel):
     status: str
     mirror: dict[str, int]
     last_sync: dict[str, Any] | None
+    queue: dict[str, Any] | None = Field(
+        default=None, description="event backlog: queued, running, waiting, dead, oldest_age_seconds"
+    )
 
 
 class Readiness(BaseModel):
@@ -227,8 +230,15 @@ def create_app(
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     @api.get("/health", response_model=Health, tags=["service"], summary="Liveness plus mirror counts")
-    def health(service: Service) -> Health:
-        return Health(status="ok", mirror=service.mirror.counts(), last_sync=service.mirror.last_run())
+    def health(request: Request, service: Service) -> Health:
+        from server.events import intake_queue
+
+        return Health(
+            status="ok",
+            mirror=service.mirror.counts(),
+            last_sync=service.mirror.last_run(),
+            queue=intake_queue(request.app).backlog(),
+        )
 
     @api.get(
         "/ready",
@@ -273,6 +283,15 @@ def create_app(
 
     api.include_router(pages.router)
     api.include_router(copilot.router)
+    from server import offers
+
+    api.include_router(offers.router)
+    from server import events
+
+    api.include_router(events.router)
+    from server import nurture
+
+    api.include_router(nurture.router)
 
     @api.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -542,5 +542,13 @@ def format_writes(writes: list[dict]) -> str:
     return "\n".join(lines)
 
 
+from server import cli_worker  # noqa: E402 - registered last: it imports this module's `state`
+
+app.command()(cli_worker.worker)
+app.add_typer(cli_worker.events_app, name="events")
+app.add_typer(__import__("server.cli_offer", fromlist=["app"]).app, name="offer")
+app.add_typer(__import__("server.cli_audit", fromlist=["app"]).app, name="audit")
+app.add_typer(__import__("server.cli_nurture", fromlist=["app"]).app, name="nurture")
+
 if __name__ == "__main__":
     app()

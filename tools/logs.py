@@ -11,8 +11,20 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was configured: a CLI run
+    inside a test runner swaps stderr for a buffer it later closes, and a logger holding that buffer
+    would fail every later line with "I/O operation on closed file"."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
-    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s", force=True)
+    logging.basicConfig(stream=_CurrentStderr(), level=level.upper(), format="%(message)s", force=True)
     # httpx logs every request URL at INFO; that is noise at sync volumes.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # WeasyPrint logs each rendering step ("Step 5 - Creating layout") at INFO: noise for every caller.
@@ -26,7 +38,7 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
 

@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     offer_policy_dir: Path | None = None
     # Where rendered letters (PDF, DOCX) are kept per offer version; default data_dir/offers.
     offer_files_dir: Path | None = None
+    # Who may sign each approval step beyond the recruiter's, by policy role: key names, e.g.
+    # {"comp_partner": ["Priya"], "vp": ["Sam"], "legal": ["Lee"]}. A role not listed here may be
+    # signed by an admin key; the recruiter step by the requisition's recruiter or an admin.
+    offer_approvers: dict[str, list[str]] = Field(default_factory=dict)
     # The employer named in letters; default: the requisition's company in iCIMS.
     offer_company_name: str | None = None
 
