@@ -1,4 +1,6 @@
-"""`make bench`: mirror sync throughput against the sandbox at 1k and 10k people.
+"""`make bench`: mirror sync throughput against the sandbox at 1k and 10k people, then rediscovery
+latency (`evals/bench_rediscovery.py`), triage event throughput (`evals/bench_triage.py`) and nurture
+selection and drafting (`evals/bench_nurture.py`); each part also runs alone as `python -m evals.<module>`.
 
 The sandbox runs in its own process (as a real tenant would be remote) so the two cores are split
 between server and client. The baseline, measured in the same run, is the same full sync with the
@@ -117,14 +119,25 @@ def bench() -> list[Measurement]:
 
 
 def main() -> None:
+    from evals.bench_nurture import bench as bench_nurture
     from evals.bench_rediscovery import bench as bench_rediscovery
+    from evals.bench_triage import bench as bench_triage
 
     results = bench()
     print_results("Mirror sync against the sandbox (separate process, loopback)", results)
     write_results(RESULTS, results)  # kept if the rediscovery part fails
     rediscovery = bench_rediscovery()
     print_results("Rediscovery: the graph up to the approval interrupt, offline mirror fixture", rediscovery)
-    write_results(RESULTS, results + rediscovery)
+    results += rediscovery
+    write_results(RESULTS, results)
+    triage = bench_triage()
+    print_results("Triage: event intake, queue and worker against the sandbox", triage)
+    results += triage
+    write_results(RESULTS, results)
+    nurture = bench_nurture()
+    print_results("Nurture: selection and drafting for a 10k-member pool", nurture)
+    results += nurture
+    write_results(RESULTS, results)
     print(f"\nwritten to {RESULTS}")
 
 

@@ -883,6 +883,24 @@ def service_spec(state: Any) -> Any:
         _, edits = decide(deps, values, response)
         return edits
 
+    def owners_of(pending: Any) -> Any:
+        from server.state import JobOwners
+        from tools.mirror.store import link_id
+
+        # nurture:{customer}:{campaign}:{run}
+        parts = pending.thread_id.split(":")
+        try:
+            campaign = deps.campaign(parts[2])
+        except Exception:  # a campaign deleted since the run: admins still see and resolve it
+            return None
+        owner = campaign.owner_id
+        if owner is None:
+            pool = state.mirror.get_data("talentpools", campaign.target.pool_ids[0]) or {}
+            owner = link_id(pool.get("owner"))
+        return JobOwners(
+            job_id=None, title=f"campaign {campaign.name}", recruiter_id=owner, hiring_manager_id=None
+        )
+
     return NurtureSpec(
         name="nurture",
         graph=built,
@@ -890,6 +908,7 @@ def service_spec(state: Any) -> Any:
         input_model=NurtureRequest,
         thread_id=lambda req: nurture_thread_id(customer, req.campaign_id, req.run_id),  # type: ignore[attr-defined]
         job_id_of_input=lambda req: None,
+        owners_of=owners_of,
         validate_decision=validate,
     )
 

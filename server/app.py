@@ -216,6 +216,9 @@ def create_app(
                 yield
             finally:
                 await service.runs.shutdown()
+                from server.events import close_intake
+
+                close_intake(api)
 
     api = FastAPI(
         title="icims-agents",

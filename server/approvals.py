@@ -193,6 +193,8 @@ class ApprovalService:
         }
 
     def _owners(self, spec: GraphSpec, pending: PendingApproval) -> JobOwners | None:
+        if spec.owners_of is not None:
+            return spec.owners_of(pending)
         args = pending.request["action_request"].get("args") or {}
         job_id = args.get("job_id")
         if job_id is None:

@@ -25,6 +25,7 @@ from sandbox.server import ServerThread
 from server.cli import format_rediscover_report, format_sync_summary, format_writes, sync_summary
 from tools.icims.budget import RequestBudget
 from tools.icims.client import ICIMSClient
+from tools.logs import configure_logging
 from tools.mirror import MirrorStore, MirrorSync
 from tools.settings import Settings
 
@@ -75,12 +76,19 @@ def run_demo(*, people: int, seed: int) -> None:
         _rediscover(settings, store, sandbox)
 
         # The other agents, each as one numbered step (docs/AGENTS_CONTRACT.md).
+        from server.demo_nurture import demo_step as nurture_step
         from server.demo_offer import demo_step as offer_step
+        from server.demo_triage import demo_step as triage_step
 
         ctx = DemoContext(settings=settings, store=store, sandbox=sandbox, sandbox_url=server.url, step=10)
-        for step in (offer_step,):
-            step(ctx)
-            ctx.step += 1
+        # Per-event log lines (accepted, duplicate, done) are for operators; the steps print summaries.
+        configure_logging("WARNING")
+        try:
+            for step in (triage_step, nurture_step, offer_step):
+                step(ctx)
+                ctx.step += 1
+        finally:
+            configure_logging(settings.log_level, settings.log_json)
 
 
 def _sync(settings: Settings, store: MirrorStore, sandbox, *, full: bool) -> None:

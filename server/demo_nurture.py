@@ -109,4 +109,3 @@ def demo_step(ctx: DemoContext, *, embeddings: Any = None) -> None:
             typer.echo(f"   audit record {audit.get('seq')} ({audit.get('key')})")
     finally:
         deps.close()
-    ctx.step += 1

@@ -68,6 +68,15 @@ def intake(app: Any) -> Intake:
     return found
 
 
+def close_intake(app: Any) -> None:
+    """At shutdown: the committer flushes what it holds, then the queue's stores close."""
+    found = getattr(app.state, "event_intake", None)
+    if found is not None:
+        found.committer.close()
+        found.queue.close()
+        app.state.event_intake = None
+
+
 def intake_queue(app: Any) -> Queue:
     return intake(app).queue
 

@@ -112,6 +112,9 @@ class GraphSpec:
     # not answer this particular request (e.g. an offer step that needs the comp partner). Runs after
     # the requisition-owner check.
     authorize: Callable[[Any, Any], None] | None = None
+    # For approvals that belong to no requisition (a nurture run): the pending approval -> who owns
+    # it (recruiter_id decides who sees and resolves it, as a job's recruiter does for the others).
+    owners_of: Callable[[Any], JobOwners | None] | None = None
 
     def job_id_of_state(self, values: dict[str, Any]) -> int | None:
         job = values.get("job") or {}
@@ -141,7 +144,7 @@ class GraphSpec:
 class JobOwners:
     """Who a requisition belongs to, from the mirror."""
 
-    job_id: int
+    job_id: int | None
     title: str | None
     recruiter_id: int | None
     hiring_manager_id: int | None

@@ -168,6 +168,19 @@ def test_scheduler_fires_due_campaigns_once_and_the_run_waits_in_the_inbox(servi
     pending = service.state.approvals.list(admin, graph="nurture")
     assert [p.thread_id for p in pending] == [fired[CAMPAIGN_ID]["thread_id"]]
     assert pending[0].action == "nurture_send" and pending[0].items == len(ELIGIBLE)
+    # The drafts are the campaign owner's to approve (its `owner_id`, else its first pool's owner;
+    # these pools have none, so until one is set only admins see them).
+    owner = 7
+    nobody = Principal(key_id="r0", name="r", role="recruiter", recruiter_id=owner)
+    assert service.state.approvals.list(nobody, graph="nurture") == []
+    service.deps.store.save_campaign(campaign(service.sc.pools).model_copy(update={"owner_id": owner}))
+    mine = Principal(key_id="r1", name="owner", role="recruiter", recruiter_id=owner)
+    other = Principal(key_id="r2", name="other", role="recruiter", recruiter_id=owner + 1)
+    assert [p.thread_id for p in service.state.approvals.list(mine, graph="nurture")] == [
+        fired[CAMPAIGN_ID]["thread_id"]
+    ]
+    assert service.state.approvals.list(mine, graph="nurture")[0].can_resolve
+    assert service.state.approvals.list(other, graph="nurture") == []
 
 
 def test_applied_or_hired_event_stops_the_sequence(service):
@@ -236,7 +249,7 @@ def test_demo_step_approves_one_draft_sends_it_and_prints_the_write_log(sandbox_
     ctx = DemoContext(settings=settings, store=store, sandbox=box.state, sandbox_url=box.url, step=9)
     demo_step(ctx, embeddings=HashEmbeddings())
     out = capsys.readouterr().out
-    assert ctx.step == 10 and "9. Nurture: campaign 'talent-community'" in out
+    assert ctx.step == 9 and "9. Nurture: campaign 'talent-community'" in out
     assert "drafts wait for approval" in out and "| Unsubscribe: " in out
     assert out.count("   outbox: ") == 1 and "sent: person" in out
     patches = [e for e in box.state.writelog if e.method == "PATCH"]

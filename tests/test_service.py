@@ -62,7 +62,8 @@ def test_health_ready_docs_and_auth(env):
         assert browser.get("/whoami").json()["role"] == "admin"
     # The key store keeps hashes only.
     raw = (env.settings.data_dir / "keys.sqlite").read_bytes()
-    assert key.rsplit("_", 1)[1].encode() not in raw
+    # `ica_<key id>_<secret>`: the secret (which may itself contain "_") is never stored.
+    assert key.split("_", 2)[2].encode() not in raw
 
 
 def test_run_review_edit_and_approve_writes_exactly_the_approved(env):

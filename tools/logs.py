@@ -29,6 +29,8 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # WeasyPrint logs each rendering step ("Step 5 - Creating layout") at INFO: noise for every caller.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    # huey logs two lines per task at INFO; the worker logs each event's outcome itself.
+    logging.getLogger("huey").setLevel(logging.WARNING)
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

@@ -122,6 +122,9 @@ class Campaign(BaseModel):
         default_factory=lambda: ["replied", "applied", "hired", "opted_out", "step_limit"]
     )
     signature: Signature = Field(default_factory=Signature)
+    # The recruiter (iCIMS person id) whose inbox the campaign's drafts go to; default: the owner of
+    # its first talent pool. Admins see every campaign's drafts.
+    owner_id: int | None = None
     # Rewrite drafts with the configured LLM (only when one is configured; never for auto-approval).
     llm_rewrite: bool = False
 
