@@ -108,7 +108,7 @@ def test_keys_cli_creates_hashed_keys_with_roles(tmp_path, monkeypatch):
         principal = store.authenticate(key)
         assert principal is not None
         assert (principal.role, principal.name, principal.recruiter_id) == ("recruiter", "Ann", RECRUITER_A)
-        assert key.rsplit("_", 1)[1].encode() not in (tmp_path / "keys.sqlite").read_bytes()
+        assert key.split("_", 2)[2].encode() not in (tmp_path / "keys.sqlite").read_bytes()
         listed = runner.invoke(cli, ["keys", "list"])
         assert principal.key_id in listed.output and key not in listed.output
         assert runner.invoke(cli, ["keys", "create", "--role", "boss"]).exit_code != 0

@@ -507,7 +507,10 @@ class MirrorStore:
             latest_erasure = s.scalar(select(func.max(ErasureRow.erased_at)))
             # Not `counts()`: its "resumes with text" filter reads every resume row (~0.2 s at 100k).
             counts = tuple(
-                sorted(s.execute(select(RecordRow.kind, func.count()).group_by(RecordRow.kind)).tuples())
+                sorted(
+                    (kind, n)
+                    for kind, n in s.execute(select(RecordRow.kind, func.count()).group_by(RecordRow.kind))
+                )
             )
         return (
             tuple(run) if run is not None else None,
