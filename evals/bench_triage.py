@@ -247,19 +247,22 @@ class Run:
         return {"latencies": latencies, "statuses": statuses, "first": min(sent_at), "last": max(sent_at)}
 
 
-def _duplicate_writes(entries: list[Any], workflows: set[int]) -> tuple[int, int]:
-    """(writes to these applications, writes that repeat an identical earlier write)."""
+def _duplicate_writes(entries: list[Any], workflows: set[int]) -> tuple[int, int, set[int]]:
+    """(writes to these applications, writes that repeat an identical earlier write, the
+    applications written)."""
     seen: Counter[tuple[str, str, str]] = Counter()
     total = 0
+    written: set[int] = set()
     for entry in entries:
         parts = entry.path.rstrip("/").split("/")
         ids = {int(p) for p in parts if p.isdigit()}
         if not ids & workflows or "applicantworkflows" not in parts:
             continue
         total += 1
+        written |= ids & workflows
         body = hashlib.sha256(json.dumps(entry.body, sort_keys=True, default=str).encode()).hexdigest()
         seen[(entry.method, entry.path, body)] += 1
-    return total, sum(n - 1 for n in seen.values() if n > 1)
+    return total, sum(n - 1 for n in seen.values() if n > 1), written
 
 
 def run_once(events: int, rate: float, *, kill: bool, people: int) -> list[Measurement]:
@@ -307,7 +310,13 @@ def run_once(events: int, rate: float, *, kill: bool, people: int) -> list[Measu
             lost = sum(1 for wf in workflows if wf not in by_workflow or by_workflow[wf].status != "done")
             dead = sum(1 for r in rows if r.status == "dead")
             actions = Counter((r.outcome.get("triage") or {}).get("action") for r in done)
-            written, duplicates = _duplicate_writes(run.sandbox.writelog[writes_before:], set(workflows))
+            written, duplicates, touched = _duplicate_writes(
+                run.sandbox.writelog[writes_before:], set(workflows)
+            )
+            # Every triaged application gets its AI fields written under the auto policy.
+            unwritten = sorted(set(workflows) - touched)
+            if unwritten:
+                _log(f"{label}: done without an AI-field write: {unwritten[:20]}")
             requests = run.sandbox.requests_total - requests_before
             statuses = posted["statuses"]
             latencies = posted["latencies"]
@@ -356,6 +365,12 @@ def run_once(events: int, rate: float, *, kill: bool, people: int) -> list[Measu
                 Measurement(name=f"triage_{label}_lost_events", value=lost, unit="events"),
                 Measurement(name=f"triage_{label}_dead_events", value=dead, unit="events"),
                 Measurement(name=f"triage_{label}_duplicate_writes", value=duplicates, unit="writes"),
+                Measurement(
+                    name=f"triage_{label}_applications_without_write",
+                    value=len(unwritten),
+                    unit="applications",
+                    note="applications whose AI fields never reached iCIMS (should be 0)",
+                ),
                 Measurement(
                     name=f"triage_{label}_requests_per_application", value=requests / unique, unit="requests"
                 ),

@@ -139,6 +139,13 @@ def thread_ids(checkpointer: BaseCheckpointSaver, *, prefix: str | None = None) 
     return list(seen)
 
 
+def unfinished(snapshot: Any) -> bool:
+    """Whether a thread's run stopped before its end. Not just `snapshot.next`: a process killed
+    after a node's writes were saved but before the next checkpoint leaves `next` empty and that
+    node as a task with its result; resuming (`invoke(None)`) applies them and goes on."""
+    return bool(snapshot.next or snapshot.tasks)
+
+
 def pending_for_thread(graph: Any, thread_id: str) -> list[PendingApproval]:
     state = graph.get_state({"configurable": {"thread_id": thread_id}})
     out: list[PendingApproval] = []

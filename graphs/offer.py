@@ -56,7 +56,7 @@ from agents.offer.proposal import default_terms
 from agents.offer.routing import added_steps
 from agents.offer.signoff import approvers_for, missing, next_step, terms_hash
 from agents.offer.writeback import OfferWrite, OfferWriteBack
-from graphs.inbox import PendingApproval, make_request, parse_response, pending_for_thread
+from graphs.inbox import PendingApproval, make_request, parse_response, pending_for_thread, unfinished
 from graphs.rediscovery import _run_async
 from tools.audit import AuditLog, IdempotencyLedger
 from tools.mirror.store import link_id
@@ -1222,7 +1222,7 @@ def counter_offer(graph: Any, thread_id: str, counter: dict[str, Any] | CounterI
         raise OfferError(f"no offer on {thread_id}")
     if pending_for_thread(graph, thread_id):
         raise OfferBusy("the offer waits for an approval: resolve it before taking a counter-offer")
-    if state.next:
+    if unfinished(state):
         raise OfferBusy("the offer is still being processed")
     workflow_id = state.values["context"]["workflow"]["id"]
     graph.invoke(

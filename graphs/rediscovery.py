@@ -47,7 +47,7 @@ from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from typing_extensions import TypedDict
 
-from graphs.inbox import PendingApproval, make_request, parse_response, pending_approvals
+from graphs.inbox import PendingApproval, make_request, parse_response, pending_approvals, unfinished
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
@@ -1485,7 +1485,7 @@ def start_run(
         state = graph.get_state(_config(thread_id))
         if waiting:
             return RunResult(thread_id, dict(state.values), waiting, resumed_existing=True)
-        if state.next and (state.values.get("approval") or {}).get("decision"):
+        if unfinished(state) and (state.values.get("approval") or {}).get("decision"):
             continue_run(graph, thread_id)
             values = graph.get_state(_config(thread_id)).values
             return RunResult(thread_id, dict(values), [], resumed_existing=True, continued=True)

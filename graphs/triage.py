@@ -57,7 +57,7 @@ from agents.triage.policy import (
     load_policy,
 )
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
-from graphs.inbox import make_request, parse_response
+from graphs.inbox import make_request, parse_response, unfinished
 from graphs.writeback import WriteBack, WriteRequest
 from graphs.writeback import _same as same_value
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
@@ -958,7 +958,7 @@ def run_event(
             "workflow_id": workflow_id,
         }
     try:
-        if same_event and snapshot.next:
+        if same_event and unfinished(snapshot):
             graph.invoke(None, config, version="v2")
         elif not same_event:
             payload: dict[str, Any] = {"workflow_id": workflow_id, "event_id": event_id}

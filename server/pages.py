@@ -563,7 +563,10 @@ async def resolve_approval(request: Request, approval_id: str) -> Response:
     job = context["args"].get("job_title") or context["args"].get("job_id") or approval_id
     writes = field(result, "writes", default=None)
     label = DECISION_LABELS.get(decision.type, decision.type)
-    notice = f"{'Offer' if offer else 'Triage' if triage else 'Shortlist'} for {job} {label}."
+    kind = {"offer": "Offer", "triage": "Triage", "nurture": "Outreach drafts"}.get(
+        str(field(detail, "graph")), "Shortlist"
+    )
+    notice = f"{kind} for {job} {label}."
     if isinstance(writes, list):
         notice += f" {len(writes)} write{'s' if len(writes) != 1 else ''} applied in iCIMS."
     return RedirectResponse("/ui/inbox?" + urlencode({"notice": notice}), status_code=303)

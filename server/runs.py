@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from graphs.inbox import unfinished
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Upstream
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class RunService:
             state = await spec.graph.aget_state(config)
             if state.interrupts:
                 return await asyncio.to_thread(self.info, principal, thread_id, True)
-            if state.next and ((state.values or {}).get("approval") or {}).get("decision"):
+            if unfinished(state) and ((state.values or {}).get("approval") or {}).get("decision"):
                 payload = None  # approved but stopped mid-way (a crash while writing): finish it
         handle = RunHandle(thread_id=thread_id, graph=spec.name)
         self._handles[thread_id] = handle
@@ -201,9 +202,9 @@ class RunService:
             status = "running"
         elif state.interrupts:
             status = "interrupted"
-        elif handle is not None and handle.error and state.next:
+        elif handle is not None and handle.error and unfinished(state):
             status = "error"
-        elif state.next:
+        elif unfinished(state):
             status = "stopped"
         else:
             status = "done"

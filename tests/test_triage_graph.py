@@ -392,6 +392,48 @@ def test_a_patch_whose_outcome_was_lost_is_read_compared_not_repeated(env: Env) 
     deps.close()
 
 
+class DiesAtStep:
+    """A checkpointer that dies (like a SIGKILLed worker) when asked to save the checkpoint of
+    `step`: the previous node's writes are saved, the checkpoint after them is not."""
+
+    def __init__(self, inner: Any, step: int) -> None:
+        self.inner, self.step = inner, step
+
+    def put(self, config, checkpoint, metadata, new_versions):  # type: ignore[no-untyped-def]
+        if metadata.get("step") == self.step:
+            raise RuntimeError("worker killed")
+        return self.inner.put(config, checkpoint, metadata, new_versions)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_worker_killed_between_checkpoints_still_writes_once(env: Env) -> None:
+    """Found by the bench's worker kill: the gate's writes were saved, the next checkpoint was not;
+    `get_state` then shows no `next` node, only the gate task with its result. The re-run must
+    still go on to the write node."""
+    from server.state import ThreadedSaver
+
+    deps = env.deps(triage_mode="auto")
+    wf = env.new_workflows(1)[0]
+    with open_checkpointer(env.settings) as saver:
+        dying = build_graph(ThreadedSaver(DiesAtStep(saver, 2)), deps=deps)  # type: ignore[arg-type]
+        config = {"configurable": {"thread_id": f"triage:1000:{wf}"}}
+        # What run_event starts, with checkpoints saved before each next step (deterministic here;
+        # the default saves them in the background, which is how the kill could land in between).
+        with pytest.raises(RuntimeError, match="worker killed"):
+            dying.invoke({"workflow_id": wf, "event_id": "k1"}, config, durability="sync")
+        graph = build_graph(saver, deps=deps)
+        snap = graph.get_state(config)
+        assert not snap.next and snap.tasks  # the state the kill left
+        assert env.writes() == []
+        again = _run(graph, wf, "k1")
+        assert [w["id"] for w in again["writes"]] == ["ai_fields"]
+        assert _run(graph, wf, "k1")["writes"] == again["writes"]  # finished: nothing more
+    assert len(env.writes()) == 1
+    deps.close()
+
+
 def test_an_erased_person_is_not_triaged(env: Env) -> None:
     deps = env.deps(triage_mode="auto")
     record = env.store.get("applicantworkflows", env.new_workflows(1)[0])
