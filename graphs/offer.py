@@ -226,6 +226,8 @@ class OfferDeps:
     # Called after each write step ("letter_attached", "letter_recorded", "fields_patched"): tests
     # inject crashes there to prove a resumed write node repeats nothing.
     on_write_step: Callable[[str, OfferWrite], None] | None = None
+    # Writes the letter's welcome paragraph when none is given (only with an LLM configured).
+    chat_model: Any = None
     _owned: list[Any] = field(default_factory=list)
 
     @classmethod
@@ -264,6 +266,7 @@ class OfferDeps:
             else (lambda: ICIMSClient.from_settings(settings, budget=budget)),
             "policy": load_policy(settings.offer_policy_dir),
             "files_dir": settings.offer_files_dir or settings.data_dir / "offers",
+            "chat_model": _chat_model(settings),
             "_owned": owned,
         }
         values.update(overrides)
@@ -525,12 +528,37 @@ def _node_load(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict[
     }
 
 
+def _chat_model(settings: Settings) -> Any:
+    if not settings.llm_base_url:
+        return None
+    from agents.copilot.tools import make_chat_model
+
+    return make_chat_model(settings)
+
+
+def _narrative(d: OfferDeps, ctx: dict[str, Any], title: str) -> tuple[str, str]:
+    """(the paragraph, how it came about) for a draft whose request gave none."""
+    if d.chat_model is None:
+        return "", ""
+    from agents.offer.narrative import NarrativeFacts, write_narrative
+
+    first = (str(ctx["candidate"].get("name") or "").split() or ["there"])[0]
+    written = write_narrative(
+        d.chat_model, NarrativeFacts(first_name=first, job_title=title, company=str(ctx["company"]))
+    )
+    note = f"narrative: {written.source}" + (f" ({written.reason})" if written.reason else "")
+    return written.text, note
+
+
 def _node_draft(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict[str, Any]:
     ctx = state["context"]
     band = _band(state)
     role = role_from_fields(ctx["job"], d.settings.field_map)
     today = d.today()
     request = state["run"]["request"]
+    narrative, note = request.get("narrative") or "", ""
+    if not narrative:
+        narrative, note = _narrative(d, ctx, role.title)
     try:
         terms = default_terms(
             role, band, today=today, level=request.get("level"), **(request.get("terms") or {})
@@ -542,7 +570,7 @@ def _node_draft(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict
             band=band,
             company=ctx["company"],
             letter_date=today,
-            narrative=request.get("narrative") or "",
+            narrative=narrative,
             field_map=d.settings.field_map,
         )
     except ValidationError as exc:
@@ -552,7 +580,7 @@ def _node_draft(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict
     return _new_version(
         state,
         draft,
-        reason="initial draft",
+        reason="initial draft" + (f"; {note}" if note else ""),
         author=str(state["run"].get("started_by") or "system"),
         at=d.clock().astimezone(UTC).isoformat(),
         changes={},
