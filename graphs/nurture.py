@@ -714,7 +714,11 @@ def _node_send(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> d
         }
         for out in sends
     ]
-    return {"sends": sends, "writes": writes}
+    # A later pass (deferred drafts, `send_deferred`) sends a subset: keep the others' outcomes.
+    batch = {(out["person_id"], out["step"]) for out in sends}
+    kept = [s for s in state.get("sends") or [] if (s["person_id"], s["step"]) not in batch]
+    d.store.set_deferred(run["thread_id"], any(s["status"] == "deferred" for s in kept + sends))
+    return {"sends": kept + sends, "writes": writes}
 
 
 async def _record_in_icims(
@@ -815,9 +819,12 @@ def _node_audit(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> 
             for s in state.get("sends") or []
         ],
     }
+    # A deferred-send pass audits again, under its own key (the first record stays as it was).
+    earlier = (state.get("audit_record") or {}).get("key")
+    key = f"{run['trace_id']}:" + (f"sends:{_hash(body['sends'])[:16]}" if earlier else "final")
     record = d.audit.append(
         kind="nurture",
-        key=f"{run['trace_id']}:final",
+        key=key,
         trace_id=run["trace_id"],
         thread_id=run["thread_id"],
         body=body,
@@ -833,6 +840,40 @@ def run_config(thread_id: str, approver: str | None = None) -> RunnableConfig:
     if approver:
         configurable["approver"] = approver
     return {"configurable": configurable}
+
+
+def send_deferred(graph: Any, deps: NurtureDeps, *, now: datetime) -> list[dict[str, Any]]:
+    """Approved drafts held back by the candidate's quiet hours or a non-working day go out once
+    their window opens, on the approval already given for exactly those drafts: the send node runs
+    again for them alone (consent and opt-outs are re-read from iCIMS there, sends stay once per
+    campaign, person and step). Called by the scheduler's tick."""
+    from graphs.inbox import unfinished
+
+    passes: list[dict[str, Any]] = []
+    for thread_id in deps.store.deferred_threads():
+        config = run_config(thread_id)
+        snapshot = graph.get_state(config)
+        if snapshot.interrupts or unfinished(snapshot):
+            continue
+        values = snapshot.values or {}
+        held = {(s["person_id"], s["step"]) for s in values.get("sends") or [] if s["status"] == "deferred"}
+        if not held:
+            continue
+        campaign = Campaign.model_validate(values["campaign"])
+        zones = {s["person_id"]: s["timezone"] for s in values.get("selected") or []}
+        approval = values["approval"]
+        ready = [
+            dr
+            for dr in approval.get("approved") or []
+            if (int(dr["person_id"]), int(dr["step"])) in held
+            and quiet_reason(now, zones[int(dr["person_id"])], campaign.quiet_hours) is None
+        ]
+        if not ready:
+            continue
+        out = graph.invoke(Command(goto="send", update={"approval": {**approval, "approved": ready}}), config)
+        sent = [s for s in out.get("sends") or [] if (s["person_id"], s["step"]) in held]
+        passes.append({"thread_id": thread_id, "sends": sent})
+    return passes
 
 
 def start_run(

@@ -26,7 +26,7 @@ from test_nurture_support import (
 )
 
 from graphs.inbox import pending_for_thread
-from graphs.nurture import REQUEST_ACTION, NurtureDeps, build_graph, run_config, start_run
+from graphs.nurture import REQUEST_ACTION, NurtureDeps, build_graph, run_config, send_deferred, start_run
 from tools.checkpoint import open_checkpointer
 from tools.embeddings import HashEmbeddings
 
@@ -255,3 +255,24 @@ def test_an_opt_out_reaching_icims_after_drafting_wins_over_the_approval(env):
     assert status[late] == ("skipped", "opted_out")
     assert len(env.outbox()) == len(ELIGIBLE) - 1 and str(late) not in {r["person"] for r in env.outbox()}
     assert not any(path.endswith(f"/people/{late}") for _, path in env.sc.writes())
+
+
+def test_drafts_approved_in_quiet_hours_go_out_once_their_window_opens(env):
+    """Approved at 22:00 in New York: held, nothing sent or recorded. The tick's deferred pass sends
+    them at 09:00 the next working day on that same approval, once, and audits that pass."""
+    thread, _ = env.run("q1")
+    env.clock[0] = AS_OF + timedelta(hours=12)  # 22:00 in New York: quiet hours
+    values = env.resume(thread, {"type": "accept"})
+    assert [s["status"] for s in values["sends"]] == ["deferred"] * 3
+    assert not env.outbox() and not env.person_writes()
+    assert send_deferred(env.graph, env.deps, now=env.clock[0]) == []  # still quiet: nothing
+    env.clock[0] = AS_OF + timedelta(hours=23)  # 09:00 the next morning (a Wednesday)
+    (sent,) = send_deferred(env.graph, env.deps, now=env.clock[0])
+    assert sent["thread_id"] == thread and [s["status"] for s in sent["sends"]] == ["sent"] * 3
+    # Per person: the contact fields and the pool membership's status (Contacted), once each.
+    writes = env.person_writes()
+    assert len(env.outbox()) == 3 and len(writes) == 6 and set(writes.values()) == {1}
+    assert send_deferred(env.graph, env.deps, now=env.clock[0]) == []  # nothing held any more
+    assert len(env.outbox()) == 3 and env.person_writes() == writes
+    keys = [r.key for r in env.deps.audit.records() if r.kind == "nurture"]
+    assert len(keys) == 2 and keys[0].endswith(":final") and ":sends:" in keys[1]

@@ -66,4 +66,7 @@ def tick(state: Any, now: datetime) -> dict[str, Any]:
                     "sends": len(values.get("sends") or []),
                 }
             )
-    return {"now": now.astimezone(UTC).isoformat(), "fired": fired, "skipped": skipped}
+    from graphs.nurture import send_deferred
+
+    deferred = send_deferred(graph, deps, now=now)
+    return {"now": now.astimezone(UTC).isoformat(), "fired": fired, "skipped": skipped, "deferred": deferred}

@@ -54,6 +54,13 @@ stops_table = Table(
     Column("at", String(40), nullable=False),
     Column("source", String(200)),
 )
+# Runs holding approved drafts back for the candidate's quiet hours: the tick re-sends only these.
+deferred_table = Table(
+    "nurture_deferred",
+    _metadata,
+    Column("thread_id", String(200), primary_key=True),
+    Column("at", String(40), nullable=False),
+)
 ticks_table = Table(
     "nurture_ticks",
     _metadata,
@@ -196,6 +203,17 @@ class NurtureStore:
     def in_sequence(self, person_id: int) -> list[str]:
         """Campaigns that have messaged the person."""
         return sorted({c.campaign_id for c in self.contacts(person_ids=[person_id])})
+
+    # -- deferred sends ---------------------------------------------------------------------------
+    def set_deferred(self, thread_id: str, held: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(deferred_table.delete().where(deferred_table.c.thread_id == thread_id))
+            if held:
+                conn.execute(deferred_table.insert().values(thread_id=thread_id, at=self._now()))
+
+    def deferred_threads(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return [r.thread_id for r in conn.execute(select(deferred_table).order_by(deferred_table.c.at))]
 
     # -- scheduler ticks --------------------------------------------------------------------------
     def claim_tick(self, campaign_id: str, minute: datetime) -> bool:
