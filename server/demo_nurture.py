@@ -79,7 +79,20 @@ def demo_step(ctx: DemoContext, *, embeddings: Any = None) -> None:
                 status = "HELD: " + "; ".join(mod["problems"]) if mod["held"] else "ok"
                 role = (d.get("role") or {}).get("title") or "no role named"
                 typer.echo(f"     person {d['person_id']:>5} {d['template']:<10} {role:<38} {status}")
-            chosen = next(d for d in drafts if not d["moderation"]["held"])
+            # One whose candidate may be written to now (their own time zone's quiet hours and
+            # working days): the demo shows a send, not a deferral.
+            from agents.nurture.timing import quiet_reason
+
+            zones = {s["person_id"]: s["timezone"] for s in values.get("selected") or []}
+            sendable = [d for d in drafts if not d["moderation"]["held"]]
+            chosen = next(
+                (
+                    d
+                    for d in sendable
+                    if quiet_reason(as_of, zones.get(d["person_id"], "UTC"), campaign.quiet_hours) is None
+                ),
+                sendable[0],
+            )
             typer.echo(f"   draft for person {chosen['person_id']}:\n     Subject: {chosen['subject']}")
             for line in chosen["body"].splitlines():
                 typer.echo(f"     | {line}")
