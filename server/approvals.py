@@ -166,7 +166,11 @@ class ApprovalService:
     ) -> dict[str, Any]:
         request = pending.request
         args = request["action_request"].get("args") or {}
-        items = next((len(v) for v in args.values() if isinstance(v, list)), 0)
+        # What a reviewer counts: shortlisted candidates, outreach drafts, proposed actions; else one
+        # thing to decide (an offer: not its clause list).
+        items = next(
+            (len(args[k]) for k in ("candidates", "drafts", "actions") if isinstance(args.get(k), list)), 1
+        )
         job_title = (owners.title if owners else None) or args.get("job_title")
         action = request["action_request"]["action"]
         title = f"{action.replace('_', ' ')}" + (f" for {job_title}" if job_title else "")
