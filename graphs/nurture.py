@@ -24,7 +24,6 @@ that reached iCIMS after the mirror's last sync still wins.
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from agents.nurture.store import NurtureStore
 from agents.nurture.timing import quiet_reason
 from agents.nurture.tokens import UnsubscribeClaim, secret_for, sign, unsubscribe_url
 from graphs.inbox import make_request, parse_response
+from graphs.lazy import LazyDeps
 from graphs.rediscovery import _run_async
 from graphs.writeback import WriteBack
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
@@ -238,24 +238,7 @@ def _config_value(config: RunnableConfig | None, *names: str) -> Any:
 
 def build_graph(checkpointer: BaseCheckpointSaver | None = None, *, deps: NurtureDeps | None = None) -> Any:
     """Compile the nurture graph; `deps=None` builds them from settings at the first node run."""
-    holder: dict[str, NurtureDeps] = {}
-    if deps is not None:
-        holder["deps"] = deps
-    lock = threading.Lock()
-
-    def get_deps() -> NurtureDeps:
-        with lock:
-            if "deps" not in holder:
-                from tools.settings import get_settings
-
-                holder["deps"] = NurtureDeps.from_settings(get_settings())
-            return holder["deps"]
-
-    def node(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def run(state: NurtureState, config: RunnableConfig) -> Any:
-            return fn(get_deps(), state, config)
-
-        return run
+    node = LazyDeps(NurtureDeps.from_settings, deps).node
 
     builder = StateGraph(NurtureState, input_schema=NurtureInput, output_schema=NurtureOutput)
     builder.add_node("load", node(_node_load))

@@ -57,6 +57,7 @@ from agents.offer.routing import added_steps
 from agents.offer.signoff import approvers_for, missing, next_step, terms_hash
 from agents.offer.writeback import OfferWrite, OfferWriteBack
 from graphs.inbox import PendingApproval, make_request, parse_response, pending_for_thread, unfinished
+from graphs.lazy import LazyDeps
 from graphs.rediscovery import _run_async
 from tools.audit import AuditLog, IdempotencyLedger
 from tools.mirror.store import link_id
@@ -287,24 +288,7 @@ class OfferDeps:
 def build_graph(checkpointer: BaseCheckpointSaver | None = None, *, deps: OfferDeps | None = None) -> Any:
     """Compile the offer graph. `deps=None` builds them from the environment's settings on first
     use, so the module-level `graph` imports and compiles with nothing configured."""
-    holder: dict[str, OfferDeps] = {}
-    if deps is not None:
-        holder["deps"] = deps
-    lock = threading.Lock()
-
-    def get_deps() -> OfferDeps:
-        with lock:
-            if "deps" not in holder:
-                from tools.settings import get_settings
-
-                holder["deps"] = OfferDeps.from_settings(get_settings())
-            return holder["deps"]
-
-    def node(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def run(state: OfferState, config: RunnableConfig) -> Any:
-            return fn(get_deps(), state, config)
-
-        return run
+    node = LazyDeps(OfferDeps.from_settings, deps).node
 
     builder = StateGraph(OfferState, input_schema=OfferInput, output_schema=OfferOutput)
     builder.add_node("load", node(_node_load))

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from typing_extensions import TypedDict
 
 from graphs.inbox import PendingApproval, make_request, parse_response, pending_approvals, unfinished
+from graphs.lazy import LazyDeps
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
@@ -691,18 +692,7 @@ def build_graph(
 ) -> Any:
     """Compile the rediscovery graph. `deps=None` builds them from the environment's settings on
     first use, so the module-level `graph` imports and compiles with nothing configured."""
-    holder: dict[str, RediscoveryDeps] = {}
-    if deps is not None:
-        holder["deps"] = deps
-    holder_lock = threading.Lock()
-
-    def get_deps() -> RediscoveryDeps:
-        with holder_lock:
-            if "deps" not in holder:
-                from tools.settings import get_settings
-
-                holder["deps"] = RediscoveryDeps.from_settings(get_settings())
-            return holder["deps"]
+    get_deps = LazyDeps(RediscoveryDeps.from_settings, deps).get
 
     def node(fn: Callable[..., Any], *, with_config: bool = False) -> Callable[..., Any]:
         # Bind the dependencies late: the module-level graph must compile before any are configured.

@@ -58,11 +58,12 @@ from agents.triage.policy import (
 )
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
 from graphs.inbox import make_request, parse_response, unfinished
+from graphs.lazy import LazyDeps
 from graphs.writeback import WriteBack, WriteRequest
-from graphs.writeback import _same as same_value
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
 from tools.icims.budget import Priority
 from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound
+from tools.icims.formats import same_value
 from tools.mirror.store import link_id
 
 if TYPE_CHECKING:
@@ -445,24 +446,7 @@ def _fetch_resume(d: TriageDeps, person_id: int) -> tuple[str | None, int, str]:
 def build_graph(checkpointer: BaseCheckpointSaver | None = None, *, deps: TriageDeps | None = None) -> Any:
     """Compile the triage graph. `deps=None` builds them from the environment's settings on first use
     (so the module-level `graph` for langgraph.json compiles with nothing configured)."""
-    holder: dict[str, TriageDeps] = {}
-    if deps is not None:
-        holder["deps"] = deps
-    lock = threading.Lock()
-
-    def get_deps() -> TriageDeps:
-        with lock:
-            if "deps" not in holder:
-                from tools.settings import get_settings
-
-                holder["deps"] = TriageDeps.from_settings(get_settings())
-            return holder["deps"]
-
-    def node(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def run(state: TriageState, config: RunnableConfig) -> Any:
-            return fn(get_deps(), state, config)
-
-        return run
+    node = LazyDeps(TriageDeps.from_settings, deps).node
 
     builder = StateGraph(TriageState, input_schema=TriageInput, output_schema=TriageOutput)
     builder.add_node("assess", node(_node_assess))

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from tools.audit import IdempotencyLedger
 from tools.icims.budget import Priority
 from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound
+from tools.icims.formats import same_value
 from tools.icims.search import F, and_
 
 Action = Literal["add_to_pool", "submit"]
@@ -94,11 +95,6 @@ class FieldsOutcome:
             "patched": self.patched,
             "detail": self.detail,
         }
-
-
-def _same(served: Any, wanted: Any) -> bool:
-    # iCIMS may serve a number written as text or the reverse; the field "holds the value" either way.
-    return served == wanted or (served is not None and str(served) == str(wanted))
 
 
 class WriteBack:
@@ -171,7 +167,7 @@ class WriteBack:
                 served = await self.client.get_profile(
                     kind, workflow_id, fields=list(changes), priority=self.priority
                 )
-                needs_patch = not all(_same(served.get(k), v) for k, v in changes.items())
+                needs_patch = not all(same_value(served.get(k), v) for k, v in changes.items())
             if needs_patch:
                 self.ledger.record(*key, state="patching")
                 await self.client.update_workflow(kind, workflow_id, changes, priority=self.priority)
@@ -210,7 +206,7 @@ class WriteBack:
             served = await self.client.get_profile(
                 "people", person_id, fields=list(fields), priority=self.priority
             )
-            if all(_same(served.get(k), v) for k, v in fields.items()):
+            if all(same_value(served.get(k), v) for k, v in fields.items()):
                 # Already holds the values: written by an earlier attempt of this run when the
                 # ledger says a PATCH was under way, else by someone before us.
                 result.patched = entry is not None and entry.state == "patching"

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from tools.icims.budget import Priority
 from tools.icims.client import BinaryFile
 from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound
+from tools.icims.formats import same_value
 
 Status = Literal["done", "already_done", "skipped", "failed"]
 
@@ -41,10 +42,6 @@ class OfferWrite:
             "detail": self.detail,
             **self.extra,
         }
-
-
-def _same(served: Any, wanted: Any) -> bool:
-    return served == wanted or (served is not None and str(served) == str(wanted))
 
 
 class OfferWriteBack:
@@ -130,7 +127,7 @@ class OfferWriteBack:
             served = await self.client.get_profile(
                 kind, record_id, fields=list(fields), priority=self.priority
             )
-            if not all(_same(served.get(k), v) for k, v in fields.items()):
+            if not all(same_value(served.get(k), v) for k, v in fields.items()):
                 self.ledger.record(*key, state="patching")
                 if kind in ("applicantworkflows", "sourceworkflows"):
                     await self.client.update_workflow(kind, record_id, dict(fields), priority=self.priority)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 DATETIME_FORMAT = "%Y-%m-%d %I:%M %p"
 DATE_FORMAT = "%Y-%m-%d"
@@ -32,3 +33,9 @@ def parse_datetime(text: str) -> datetime:
 
 def floor_minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
+
+
+def same_value(served: Any, wanted: Any) -> bool:
+    """Whether a served field already holds a value we write: iCIMS may serve a number written as
+    text or the reverse, and the field "holds the value" either way (read-before-write checks)."""
+    return served == wanted or (served is not None and str(served) == str(wanted))
