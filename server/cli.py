@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from server.cli_state import state
 from tools.logs import configure_logging
 from tools.settings import Settings
 
@@ -27,18 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-
-class _State:
-    env_file: Path | None = None
-
-    def settings(self) -> Settings:
-        if self.env_file is not None:
-            return Settings(_env_file=self.env_file)
-        return Settings()
-
-
-state = _State()
 
 
 @app.callback()
@@ -542,13 +531,13 @@ def format_writes(writes: list[dict]) -> str:
     return "\n".join(lines)
 
 
-from server import cli_worker  # noqa: E402 - registered last: it imports this module's `state`
+from server import cli_audit, cli_nurture, cli_offer, cli_worker  # noqa: E402 - after `app` exists
 
 app.command()(cli_worker.worker)
 app.add_typer(cli_worker.events_app, name="events")
-app.add_typer(__import__("server.cli_offer", fromlist=["app"]).app, name="offer")
-app.add_typer(__import__("server.cli_audit", fromlist=["app"]).app, name="audit")
-app.add_typer(__import__("server.cli_nurture", fromlist=["app"]).app, name="nurture")
+app.add_typer(cli_offer.app, name="offer")
+app.add_typer(cli_audit.app, name="audit")
+app.add_typer(cli_nurture.app, name="nurture")
 
 if __name__ == "__main__":
     app()

@@ -16,7 +16,7 @@ app = typer.Typer(
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from server.cli import state
+    from server.cli_state import state
 
     return state.settings()
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from server.cli import state
+from server.cli_state import state
 
 app = typer.Typer(help="Nurture campaigns: list, run, tick, outbox.", no_args_is_help=True)
 

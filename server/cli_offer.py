@@ -21,7 +21,7 @@ app = typer.Typer(
 @contextlib.contextmanager
 def _graph() -> Iterator[tuple[Any, Any]]:
     from graphs.offer import OfferDeps, build_graph
-    from server.cli import state
+    from server.cli_state import state
     from tools.checkpoint import open_checkpointer
 
     settings = state.settings()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from server.cli import state
+from server.cli_state import state
 
 events_app = typer.Typer(help="The event backlog, dead letters and retries.", no_args_is_help=True)
 

@@ -52,3 +52,16 @@ def test_sync_json_prints_one_line_with_the_documented_keys(sandbox_factory, tmp
     repeat = json.loads(again.stdout.strip().splitlines()[-1])
     assert repeat["changed"] == 0
     assert repeat["requests"] <= 10
+
+
+def test_the_cli_module_runs_as_a_script():
+    """`python -m server.cli` (how `make bench` starts its sandbox process) imports cleanly: the
+    sub-command modules must not import `server.cli`, which registers them."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert all(name in out.stdout for name in ("worker", "events", "audit", "nurture", "offer"))
