@@ -594,14 +594,12 @@ def _node_route(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict
     }
     versions[-1] = entry
     run = state["run"]
-    d.audit.append(
-        kind="offer_version",
-        key=f"offer:{run['trace_id']}:v{entry['version']}",
-        trace_id=run["trace_id"],
-        thread_id=run["thread_id"],
-        body={
-            "graph": GRAPH_VERSION,
-            "workflow_id": state["context"]["workflow"]["id"],
+    _audit(
+        d,
+        state,
+        "offer_version",
+        f"v{entry['version']}",
+        {
             "job_id": state["context"]["job_id"],
             "person_id": state["context"]["person_id"],
             "band": {
@@ -713,14 +711,7 @@ def _node_approve(d: OfferDeps, state: OfferState, config: RunnableConfig) -> Co
     if "status" in outcome:
         update["status"] = outcome["status"]
         update["awaiting"] = None
-    run = state["run"]
-    d.audit.append(
-        kind="offer_decision",
-        key=f"offer:{run['trace_id']}:decision:{len(decisions)}",
-        trace_id=run["trace_id"],
-        thread_id=run["thread_id"],
-        body={"graph": GRAPH_VERSION, "workflow_id": state["context"]["workflow"]["id"], **entry},
-    )
+    _audit(d, state, "offer_decision", f"decision:{len(decisions)}", entry)
     return Command(goto=goto, update=update)
 
 
@@ -813,6 +804,19 @@ def _node_write(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict
     return {"writes": writes, "status": "attached" if ok else "failed"}
 
 
+def _audit(d: OfferDeps, state: OfferState, kind: str, key: str, body: dict[str, Any]) -> Any:
+    """One offer audit record, keyed under the run's trace and stamped with the graph version and
+    the workflow (every record of an offer carries both)."""
+    run = state["run"]
+    return d.audit.append(
+        kind=kind,
+        key=f"offer:{run['trace_id']}:{key}",
+        trace_id=run["trace_id"],
+        thread_id=run["thread_id"],
+        body={"graph": GRAPH_VERSION, "workflow_id": state["context"]["workflow"]["id"], **body},
+    )
+
+
 def _node_audit(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict[str, Any]:
     run, ctx = state["run"], state["context"]
     negotiation = state.get("negotiation") or {}
@@ -843,12 +847,8 @@ def _node_audit(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict
         else None,
         "policy_version": run.get("policy_version"),
     }
-    record = d.audit.append(
-        kind="offer",
-        key=f"offer:{run['trace_id']}:final:{len(decisions)}:{state.get('version')}:{state.get('status')}",
-        trace_id=run["trace_id"],
-        thread_id=run["thread_id"],
-        body=body,
+    record = _audit(
+        d, state, "offer", f"final:{len(decisions)}:{state.get('version')}:{state.get('status')}", body
     )
     return {"audit_record": {"seq": record.seq, "hash": record.hash, "key": record.key}}
 
@@ -884,15 +884,12 @@ def _node_counter(d: OfferDeps, state: OfferState, config: RunnableConfig) -> di
         "reply_template": analysis.reply_template,
         "outcome": None,
     }
-    run = state["run"]
-    d.audit.append(
-        kind="offer_counter",
-        key=f"offer:{run['trace_id']}:counter:{n}",
-        trace_id=run["trace_id"],
-        thread_id=run["thread_id"],
-        body={
-            "graph": GRAPH_VERSION,
-            "workflow_id": state["context"]["workflow"]["id"],
+    _audit(
+        d,
+        state,
+        "offer_counter",
+        f"counter:{n}",
+        {
             "n": n,
             "version": state.get("version"),
             # The candidate's own words stay out of the log: the extracted terms and the analysis.
@@ -995,15 +992,12 @@ def _node_counter_approve(d: OfferDeps, state: OfferState, config: RunnableConfi
     else:
         update["status"] = outcome["status"]
         update["awaiting"] = None
-    run = state["run"]
-    d.audit.append(
-        kind="offer_decision",
-        key=f"offer:{run['trace_id']}:counter:{negotiation['n']}:decision",
-        trace_id=run["trace_id"],
-        thread_id=run["thread_id"],
-        body={
-            "graph": GRAPH_VERSION,
-            "workflow_id": state["context"]["workflow"]["id"],
+    _audit(
+        d,
+        state,
+        "offer_decision",
+        f"counter:{negotiation['n']}:decision",
+        {
             "counter": negotiation["n"],
             "role": "recruiter",
             "approver": approver,
