@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from pydantic import BaseModel, field_validator
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, ValidationError, field_validator
 from typing_extensions import TypedDict
 
 ResponseType = Literal["accept", "edit", "respond", "ignore"]
@@ -77,6 +78,29 @@ class HumanResponse(BaseModel):
     @classmethod
     def _alias(cls, value: Any) -> Any:
         return "respond" if value == "response" else value
+
+
+T = TypeVar("T")
+
+
+def ask(
+    request: HumanInterrupt,
+    decide: Callable[[HumanResponse], T],
+    *,
+    again: str,
+    refused: str = "Edit not applied",
+) -> tuple[HumanResponse, T] | Command:
+    """Pause on `request`, then parse and decide the answer. An answer the graph cannot apply
+    (invalid edit, bad args: any ValueError) is refused: the returned `Command` goes back to the
+    node `again` with `approval_error` set, so the same request is asked again and nothing is
+    written. The node re-runs from its top on resume, so whatever precedes this only reads."""
+    raw = interrupt([request])
+    try:
+        response = parse_response(raw)
+        return response, decide(response)
+    except ValueError as exc:  # pydantic's ValidationError is one too
+        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        return Command(goto=again, update={"approval_error": f"{refused}: {message}"})
 
 
 def parse_response(raw: Any) -> HumanResponse:

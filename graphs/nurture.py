@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Required
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from agents.nurture.campaigns import get_campaign
@@ -45,7 +45,7 @@ from agents.nurture.selection import CONTACTED_STATUS, GlobalCaps, select_member
 from agents.nurture.store import NurtureStore
 from agents.nurture.timing import quiet_reason
 from agents.nurture.tokens import UnsubscribeClaim, secret_for, sign, unsubscribe_url
-from graphs.inbox import make_request, parse_response
+from graphs.inbox import ask, make_request
 from graphs.lazy import LazyDeps
 from graphs.rediscovery import _run_async
 from graphs.writeback import WriteBack
@@ -497,14 +497,11 @@ def _node_approve(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -
         return Command(goto="send" if approved else "audit", update={"approval": approval})
     # Re-runs from the top on resume: everything before interrupt() only reads state.
     request = build_approval_request(state)
-    raw = interrupt([request])
+    answer = ask(request, lambda response: decide(d, state, response), again="approve")
+    if isinstance(answer, Command):
+        return answer
+    response, (approved, edits) = answer
     approver = str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
-    try:
-        response = parse_response(raw)
-        approved, edits = decide(d, state, response)
-    except (ApprovalError, ValidationError, ValueError) as exc:
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return Command(goto="approve", update={"approval_error": f"Edit not applied: {message}"})
     approval = {
         "decision": response.type,
         "approver": approver,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Required
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
+from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from typing_extensions import TypedDict
 
@@ -56,7 +56,7 @@ from agents.offer.proposal import default_terms
 from agents.offer.routing import added_steps
 from agents.offer.signoff import approvers_for, missing, next_step, terms_hash
 from agents.offer.writeback import OfferWrite, OfferWriteBack
-from graphs.inbox import PendingApproval, make_request, parse_response, pending_for_thread, unfinished
+from graphs.inbox import PendingApproval, ask, make_request, pending_for_thread, unfinished
 from graphs.lazy import LazyDeps
 from graphs.rediscovery import _run_async
 from tools.audit import AuditLog, IdempotencyLedger
@@ -681,15 +681,19 @@ def _node_approve(d: OfferDeps, state: OfferState, config: RunnableConfig) -> Co
     if step is None:
         return Command(goto="render", update={"status": "approved", "awaiting": None})
     request = build_approval_request(state, step.role)
-    raw = interrupt([request])
     approver = _approver(config)
+    answer = ask(
+        request,
+        lambda response: decide_approval(
+            state, response, approver=approver, policy=d.policy, today=d.today()
+        ),
+        again="approve",
+        refused="Not applied",
+    )
+    if isinstance(answer, Command):
+        return answer
+    _, (goto, outcome) = answer
     now = d.clock().astimezone(UTC).isoformat()
-    try:
-        response = parse_response(raw)
-        goto, outcome = decide_approval(state, response, approver=approver, policy=d.policy, today=d.today())
-    except (ValidationError, ValueError) as exc:
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return Command(goto="approve", update={"approval_error": f"Not applied: {message}"})
     entry = {
         **outcome["decision"],
         "decided_at": now,
@@ -954,15 +958,17 @@ def decide_counter(
 
 def _node_counter_approve(d: OfferDeps, state: OfferState, config: RunnableConfig) -> Command:
     request = build_counter_request(state)
-    raw = interrupt([request])
     approver = _approver(config)
+    answer = ask(
+        request,
+        lambda response: decide_counter(state, response, approver=approver, today=d.today()),
+        again="counter_approve",
+        refused="Not applied",
+    )
+    if isinstance(answer, Command):
+        return answer
+    response, (goto, outcome) = answer
     now = d.clock().astimezone(UTC).isoformat()
-    try:
-        response = parse_response(raw)
-        goto, outcome = decide_counter(state, response, approver=approver, today=d.today())
-    except (ValidationError, ValueError) as exc:
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return Command(goto="counter_approve", update={"approval_error": f"Not applied: {message}"})
     negotiation = {
         **(state.get("negotiation") or {}),
         "outcome": outcome["outcome"],

@@ -43,11 +43,11 @@ from typing import TYPE_CHECKING, Any, Literal, Required, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
-from graphs.inbox import PendingApproval, make_request, parse_response, pending_approvals, unfinished
+from graphs.inbox import PendingApproval, ask, make_request, pending_approvals, unfinished
 from graphs.lazy import LazyDeps
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
@@ -960,15 +960,12 @@ def _node_summarise(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, An
 def _node_approve(d: RediscoveryDeps, state: RediscoveryState, config: RunnableConfig) -> Command:
     # Re-runs from the top on resume: everything before interrupt() only reads state.
     request = build_approval_request(state)
-    raw = interrupt([request])
+    answer = ask(request, lambda response: _decide(d, state, response), again="approve")
+    if isinstance(answer, Command):
+        return answer
+    response, (approved, edits) = answer
     decided_at = d.clock().astimezone(UTC).isoformat()
     approver = str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
-    try:
-        response = parse_response(raw)
-        approved, edits = _decide(d, state, response)
-    except (ApprovalError, ValidationError, ValueError) as exc:
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return Command(goto="approve", update={"approval_error": f"Edit not applied: {message}"})
     approval = {
         "decision": response.type,
         "approver": approver,

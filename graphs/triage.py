@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal, Required
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from agents.scoring.history import STATUSES
@@ -47,7 +47,7 @@ from agents.triage.assess import (
     propose,
     status_rank,
 )
-from agents.triage.decision import DecisionError, decide
+from agents.triage.decision import decide
 from agents.triage.policy import (
     AUTO_APPROVABLE,
     TIER_LABELS,
@@ -57,7 +57,7 @@ from agents.triage.policy import (
     load_policy,
 )
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
-from graphs.inbox import make_request, parse_response, unfinished
+from graphs.inbox import ask, make_request, unfinished
 from graphs.lazy import LazyDeps
 from graphs.writeback import WriteBack, WriteRequest
 from tools.audit import AuditLog, IdempotencyLedger, canonical_json
@@ -595,16 +595,14 @@ def _node_gate(d: TriageDeps, state: TriageState, config: RunnableConfig) -> Com
 def _node_review(d: TriageDeps, state: TriageState, config: RunnableConfig) -> Command:
     # Re-runs from its top on resume: everything before interrupt() only reads state.
     request = build_approval_request(state)
-    raw = interrupt([request])
+    requested = request["action_request"]["args"]["actions"]
+    tier_field = d.settings.field_map.get("ai_tier")
+    answer = ask(request, lambda response: decide(requested, response, tier_field=tier_field), again="review")
+    if isinstance(answer, Command):
+        return answer
+    response, (approved, edits) = answer
     decided_at = d.clock().astimezone(UTC).isoformat()
     approver = str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
-    requested = request["action_request"]["args"]["actions"]
-    try:
-        response = parse_response(raw)
-        approved, edits = decide(requested, response, tier_field=d.settings.field_map.get("ai_tier"))
-    except (DecisionError, ValidationError, ValueError) as exc:
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return Command(goto="review", update={"approval_error": f"Edit not applied: {message}"})
     review = {
         "decision": response.type,
         "approver": approver,
