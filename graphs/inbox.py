@@ -83,6 +83,28 @@ class HumanResponse(BaseModel):
 T = TypeVar("T")
 
 
+def config_value(config: Any, *names: str) -> Any:
+    """The first of `names` set in a run config's `configurable`."""
+    configurable = (config or {}).get("configurable") or {}
+    return next((configurable[n] for n in names if configurable.get(n)), None)
+
+
+def approver_of(config: Any) -> str:
+    """Who answered an approval: our `approver` (the API's principal label), LangGraph Server's
+    authenticated user, else "unknown"."""
+    return str(config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
+
+
+def cli_approver() -> str:
+    """The approver a command-line resume records: the OS user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no passwd entry (containers): still a named channel
+        return "cli"
+
+
 def ask(
     request: HumanInterrupt,
     decide: Callable[[HumanResponse], T],

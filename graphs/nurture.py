@@ -23,7 +23,6 @@ that reached iCIMS after the mirror's last sync still wins.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +44,11 @@ from agents.nurture.selection import CONTACTED_STATUS, GlobalCaps, select_member
 from agents.nurture.store import NurtureStore
 from agents.nurture.timing import quiet_reason
 from agents.nurture.tokens import UnsubscribeClaim, secret_for, sign, unsubscribe_url
-from graphs.inbox import ask, make_request
+from graphs.inbox import approver_of, ask, config_value, make_request
 from graphs.lazy import LazyDeps
 from graphs.rediscovery import _run_async
 from graphs.writeback import WriteBack
-from tools.audit import AuditLog, IdempotencyLedger, canonical_json
+from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.email import EmailTransport, OutgoingEmail, TransportError, make_transport
 
 if TYPE_CHECKING:
@@ -224,15 +223,6 @@ class NurtureDeps:
         self._owned = []
 
 
-def _hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
-
-
-def _config_value(config: RunnableConfig | None, *names: str) -> Any:
-    configurable = (config or {}).get("configurable") or {}
-    return next((configurable[n] for n in names if configurable.get(n)), None)
-
-
 # --- graph ----------------------------------------------------------------------------------------
 
 
@@ -272,7 +262,7 @@ def _node_load(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> d
     as_of = request.as_of or d.clock()
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    thread_id = _config_value(config, "thread_id") or nurture_thread_id(
+    thread_id = config_value(config, "thread_id") or nurture_thread_id(
         d.settings.icims_customer_id, campaign.id, request.run_id
     )
     run = {
@@ -282,7 +272,7 @@ def _node_load(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> d
         "customer_id": d.settings.icims_customer_id,
         "as_of": as_of.astimezone(UTC).isoformat(),
         "started_at": d.clock().astimezone(UTC).isoformat(),
-        "campaign_hash": _hash(campaign.model_dump(mode="json")),
+        "campaign_hash": value_hash(campaign.model_dump(mode="json")),
     }
     return {
         "run": run,
@@ -501,7 +491,7 @@ def _node_approve(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -
     if isinstance(answer, Command):
         return answer
     response, (approved, edits) = answer
-    approver = str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
+    approver = approver_of(config)
     approval = {
         "decision": response.type,
         "approver": approver,
@@ -510,7 +500,7 @@ def _node_approve(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -
         "approved": approved,
         "edits": edits,
         "response": response.args if response.type == "respond" else None,
-        "interrupt_args_hash": _hash(request["action_request"]["args"]),
+        "interrupt_args_hash": value_hash(request["action_request"]["args"]),
     }
     return Command(
         goto="send" if approved else "audit", update={"approval": approval, "approval_error": None}
@@ -775,7 +765,7 @@ def _node_audit(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> 
                 "role_job_id": (dr.get("role") or {}).get("job_id"),
                 "rewritten": dr.get("rewritten", False),
                 "moderation": {k: dr["moderation"].get(k) for k in ("held", "fixed", "problems")},
-                "text_hash": _hash([dr["subject"], dr["body"]]),
+                "text_hash": value_hash([dr["subject"], dr["body"]]),
             }
             for dr in state.get("drafts") or []
         ],
@@ -785,12 +775,12 @@ def _node_audit(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> 
         "decided_at": approval.get("decided_at"),
         "request_hash": approval.get("interrupt_args_hash"),
         "edits": approval.get("edits") or {},
-        "response_hash": _hash(approval["response"]) if approval.get("response") is not None else None,
+        "response_hash": value_hash(approval["response"]) if approval.get("response") is not None else None,
         "approved": [
             {
                 "person_id": dr["person_id"],
                 "step": dr["step"],
-                "text_hash": _hash([dr["subject"], dr["body"]]),
+                "text_hash": value_hash([dr["subject"], dr["body"]]),
             }
             for dr in approval.get("approved") or []
         ],
@@ -801,7 +791,7 @@ def _node_audit(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> 
     }
     # A deferred-send pass audits again, under its own key (the first record stays as it was).
     earlier = (state.get("audit_record") or {}).get("key")
-    key = f"{run['trace_id']}:" + (f"sends:{_hash(body['sends'])[:16]}" if earlier else "final")
+    key = f"{run['trace_id']}:" + (f"sends:{value_hash(body['sends'])[:16]}" if earlier else "final")
     record = d.audit.append(
         kind="nurture",
         key=key,

@@ -16,7 +16,6 @@ again before it sends anything. Every version of the draft and every decision is
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import io
 import threading
@@ -56,10 +55,19 @@ from agents.offer.proposal import default_terms
 from agents.offer.routing import added_steps
 from agents.offer.signoff import approvers_for, missing, next_step, terms_hash
 from agents.offer.writeback import OfferWrite, OfferWriteBack
-from graphs.inbox import PendingApproval, ask, make_request, pending_for_thread, unfinished
+from graphs.inbox import (
+    PendingApproval,
+    approver_of,
+    ask,
+    cli_approver,
+    config_value,
+    make_request,
+    pending_for_thread,
+    unfinished,
+)
 from graphs.lazy import LazyDeps
 from graphs.rediscovery import _run_async
-from tools.audit import AuditLog, IdempotencyLedger
+from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.mirror.store import link_id
 
 if TYPE_CHECKING:
@@ -319,24 +327,6 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None, *, deps: OfferD
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _hash(value: Any) -> str:
-    from tools.audit import canonical_json
-
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
-
-
-def _config_value(config: RunnableConfig | None, *names: str) -> Any:
-    configurable = (config or {}).get("configurable") or {}
-    for name in names:
-        if configurable.get(name) is not None:
-            return configurable[name]
-    return None
-
-
-def _approver(config: RunnableConfig | None) -> str:
-    return str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
-
-
 def _record(d: OfferDeps, kind: str, record_id: int) -> tuple[dict[str, Any], str]:
     """A record from the mirror, else from iCIMS (one GET)."""
     data = d.mirror.get_data(kind, record_id)
@@ -445,7 +435,7 @@ def _node_load(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict[
     request = OfferStart.model_validate(
         {k: state[k] for k in ("workflow_id", "terms", "level", "narrative") if state.get(k) is not None}
     )
-    thread_id = _config_value(config, "thread_id") or offer_thread_id(
+    thread_id = config_value(config, "thread_id") or offer_thread_id(
         d.settings.icims_customer_id, request.workflow_id
     )
     workflow, wf_source = _record(d, "applicantworkflows", request.workflow_id)
@@ -473,7 +463,7 @@ def _node_load(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict[
         "thread_id": thread_id,
         "customer_id": d.settings.icims_customer_id,
         "started_at": now.astimezone(UTC).isoformat(),
-        "started_by": _config_value(config, "approver", "started_by") or "system",
+        "started_by": config_value(config, "approver", "started_by") or "system",
         "request": request.model_dump(mode="json"),
         "sources": {"workflow": wf_source, "job": job_source, "person": person_source},
         "policy_version": d.policy.approval.version,
@@ -636,7 +626,7 @@ def decide_approval(
         "terms_hash": current,
     }
     if response.type in ("respond", "ignore"):
-        entry = {**base, "note_hash": _hash(response.args) if response.type == "respond" else None}
+        entry = {**base, "note_hash": value_hash(response.args) if response.type == "respond" else None}
         status = "changes_requested" if response.type == "respond" else "withdrawn"
         return "audit", {"decision": entry, "status": status}
     if response.type == "accept":
@@ -681,7 +671,7 @@ def _node_approve(d: OfferDeps, state: OfferState, config: RunnableConfig) -> Co
     if step is None:
         return Command(goto="render", update={"status": "approved", "awaiting": None})
     request = build_approval_request(state, step.role)
-    approver = _approver(config)
+    approver = approver_of(config)
     answer = ask(
         request,
         lambda response: decide_approval(
@@ -697,7 +687,7 @@ def _node_approve(d: OfferDeps, state: OfferState, config: RunnableConfig) -> Co
     entry = {
         **outcome["decision"],
         "decided_at": now,
-        "request_hash": _hash(request["action_request"]["args"]),
+        "request_hash": value_hash(request["action_request"]["args"]),
     }
     decisions = [*(state.get("decisions") or []), entry]
     update: dict[str, Any] = {"decisions": decisions, "approval_error": None}
@@ -897,7 +887,7 @@ def _node_counter(d: OfferDeps, state: OfferState, config: RunnableConfig) -> di
             "n": n,
             "version": state.get("version"),
             # The candidate's own words stay out of the log: the extracted terms and the analysis.
-            "text_hash": _hash(counter.text) if counter.text else None,
+            "text_hash": value_hash(counter.text) if counter.text else None,
             "extracted": counter.model_dump(mode="json", exclude={"text", "evidence"}, exclude_none=True),
             "decision": analysis.decision,
             "reasons": analysis.reasons,
@@ -958,7 +948,7 @@ def decide_counter(
 
 def _node_counter_approve(d: OfferDeps, state: OfferState, config: RunnableConfig) -> Command:
     request = build_counter_request(state)
-    approver = _approver(config)
+    approver = approver_of(config)
     answer = ask(
         request,
         lambda response: decide_counter(state, response, approver=approver, today=d.today()),
@@ -975,14 +965,14 @@ def _node_counter_approve(d: OfferDeps, state: OfferState, config: RunnableConfi
         "decided_by": approver,
         "decided_at": now,
         "reply": outcome.get("reply"),
-        "reply_hash": _hash(outcome.get("reply")) if outcome.get("reply") else None,
+        "reply_hash": value_hash(outcome.get("reply")) if outcome.get("reply") else None,
     }
     update: dict[str, Any] = {"negotiation": negotiation, "approval_error": None}
     if "revised" in outcome:
         entry = {
             **outcome["decision"],
             "decided_at": now,
-            "request_hash": _hash(request["action_request"]["args"]),
+            "request_hash": value_hash(request["action_request"]["args"]),
         }
         update["decisions"] = [*(state.get("decisions") or []), entry]
         update.update(
@@ -1248,7 +1238,7 @@ def counter_offer(graph: Any, thread_id: str, counter: dict[str, Any] | CounterI
 
 
 def resume_offer(graph: Any, thread_id: str, response: Any, *, approver: str | None = None) -> dict[str, Any]:
-    approver = approver or _default_approver()
+    approver = approver or cli_approver()
     graph.invoke(Command(resume=response), _config(thread_id, approver), version="v2")
     return dict(graph.get_state(_config(thread_id)).values)
 
@@ -1311,13 +1301,6 @@ def offer_view(values: dict[str, Any]) -> dict[str, Any]:
         else None,
         "writes": values.get("writes") or [],
     }
-
-
-def _default_approver() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
 
 
 # The graph for `langgraph.json` / LangGraph Server (which supplies its own checkpointer).

@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import getpass
 import hashlib
 import threading
 import time
@@ -47,11 +46,20 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
-from graphs.inbox import PendingApproval, ask, make_request, pending_approvals, unfinished
+from graphs.inbox import (
+    PendingApproval,
+    approver_of,
+    ask,
+    cli_approver,
+    config_value,
+    make_request,
+    pending_approvals,
+    unfinished,
+)
 from graphs.lazy import LazyDeps
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
-from tools.audit import AuditLog, IdempotencyLedger, canonical_json
+from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.mirror.store import link_id, node_id
 
 if TYPE_CHECKING:
@@ -632,10 +640,6 @@ def _drop_vectors(ranker: Any, *, keep: Any = None) -> int:
     return dropped
 
 
-def _hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
-
-
 def _current_title(person: dict[str, Any]) -> str | None:
     roles = [r for r in person.get("workexperience") or [] if isinstance(r, dict) and r.get("worktitle")]
     if not roles:
@@ -674,14 +678,6 @@ def reason_line(reason: dict[str, Any]) -> str:
     if unverified and "unverified" not in text:
         text += " [unverified: quote not found in the source]"
     return text
-
-
-def _config_value(config: RunnableConfig | None, *names: str) -> Any:
-    configurable = (config or {}).get("configurable") or {}
-    for name in names:
-        if configurable.get(name):
-            return configurable[name]
-    return None
 
 
 # --- graph ----------------------------------------------------------------------------------------
@@ -740,7 +736,7 @@ def _node_load(d: RediscoveryDeps, state: RediscoveryState, config: RunnableConf
     request = RediscoveryRequest.model_validate(
         {k: state[k] for k in ("job_id", "pool_ids", "target_pool_id", "filters", "top_k") if k in state}
     )
-    thread_id = _config_value(config, "thread_id") or rediscovery_thread_id(
+    thread_id = config_value(config, "thread_id") or rediscovery_thread_id(
         d.settings.icims_customer_id, request.job_id
     )
     job, source, note = _load_job(d, request.job_id)
@@ -753,7 +749,7 @@ def _node_load(d: RediscoveryDeps, state: RediscoveryState, config: RunnableConf
         "customer_id": d.settings.icims_customer_id,
         "started_at": started.isoformat(),
         "request": request.model_dump(mode="json"),
-        "input_hash": _hash({"request": request.model_dump(mode="json"), "job": job}),
+        "input_hash": value_hash({"request": request.model_dump(mode="json"), "job": job}),
         "job_source": source,
         "job_note": note,
     }
@@ -769,7 +765,7 @@ def _node_load(d: RediscoveryDeps, state: RediscoveryState, config: RunnableConf
             "title": requisition.title,
             "folder": folder.get("value"),
             "open": folder.get("id") in OPEN_JOB_FOLDERS,
-            "content_hash": _hash(job),
+            "content_hash": value_hash(job),
         },
         "target_pool": target,
         "retrieved": [],
@@ -965,7 +961,7 @@ def _node_approve(d: RediscoveryDeps, state: RediscoveryState, config: RunnableC
         return answer
     response, (approved, edits) = answer
     decided_at = d.clock().astimezone(UTC).isoformat()
-    approver = str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
+    approver = approver_of(config)
     approval = {
         "decision": response.type,
         "approver": approver,
@@ -973,7 +969,7 @@ def _node_approve(d: RediscoveryDeps, state: RediscoveryState, config: RunnableC
         "approved": approved,
         "edits": edits,
         "response": response.args if response.type == "respond" else None,
-        "interrupt_args_hash": _hash(request["action_request"]["args"]),
+        "interrupt_args_hash": value_hash(request["action_request"]["args"]),
     }
     goto = "write" if approved else "audit"
     return Command(goto=goto, update={"approval": approval, "approval_error": None})
@@ -1049,14 +1045,14 @@ def _node_audit(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
             for s in state.get("scored") or []
         ],
         "outputs": {
-            "shortlist_hash": _hash(state.get("shortlist") or []),
+            "shortlist_hash": value_hash(state.get("shortlist") or []),
             "shortlist": [
                 {
                     "person_id": c["person_id"],
                     "score": c["score"],
                     "proposed_action": c["proposed_action"],
                     "pool_id": c["pool_id"],
-                    "reasons_hash": _hash(c["reasons"]),
+                    "reasons_hash": value_hash(c["reasons"]),
                     "unverified_reasons": sum(1 for r in c["reasons"] if r.get("flagged")),
                 }
                 for c in state.get("shortlist") or []
@@ -1069,7 +1065,7 @@ def _node_audit(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
         "policy": None,  # no auto-approval policy applies to rediscovery
         "edits": approval.get("edits") or {},
         # The reviewer's free text may name people: keep its hash, not the text.
-        "response_hash": _hash(approval["response"]) if approval.get("response") is not None else None,
+        "response_hash": value_hash(approval["response"]) if approval.get("response") is not None else None,
         "approved": approval.get("approved") or [],
         "writes": [
             {
@@ -1490,7 +1486,7 @@ def start_run(
 def resume_run(graph: Any, thread_id: str, response: Any, *, approver: str | None = None) -> dict[str, Any]:
     """Answer the pending approval (an Agent Inbox response or a list of one). Resuming a finished
     thread does nothing (LangGraph has no pending interrupt to deliver it to)."""
-    approver = approver or _default_approver()
+    approver = approver or cli_approver()
     out = graph.invoke(Command(resume=response), _config(thread_id, approver), version="v2")
     return dict(out.value)
 
@@ -1503,13 +1499,6 @@ def continue_run(graph: Any, thread_id: str) -> dict[str, Any]:
 
 def list_pending(graph: Any, checkpointer: BaseCheckpointSaver) -> list[PendingApproval]:
     return pending_approvals(graph, checkpointer, prefix="rediscovery:")
-
-
-def _default_approver() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
 
 
 # The graph for `langgraph.json` / LangGraph Server (which supplies its own checkpointer). Dependencies

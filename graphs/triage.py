@@ -57,10 +57,10 @@ from agents.triage.policy import (
     load_policy,
 )
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
-from graphs.inbox import ask, make_request, unfinished
+from graphs.inbox import approver_of, ask, config_value, make_request, unfinished
 from graphs.lazy import LazyDeps
 from graphs.writeback import WriteBack, WriteRequest
-from tools.audit import AuditLog, IdempotencyLedger, canonical_json
+from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.icims.budget import Priority
 from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound
 from tools.icims.formats import same_value
@@ -268,7 +268,7 @@ class TriageDeps:
         return cls(**values)
 
     def requisition(self, job_id: int, job: dict[str, Any]) -> tuple[Any, str]:
-        key = (int(job_id), _hash(job))
+        key = (int(job_id), value_hash(job))
         with self._req_lock:
             cached = self._requisitions.get(key)
             if cached is not None:
@@ -297,18 +297,6 @@ class TriageDeps:
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def _hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
-
-
-def _config_value(config: RunnableConfig | None, *names: str) -> Any:
-    configurable = (config or {}).get("configurable") or {}
-    for name in names:
-        if configurable.get(name):
-            return configurable[name]
-    return None
 
 
 def _fresh(d: TriageDeps, record: Any) -> bool:
@@ -484,7 +472,7 @@ def _node_assess(d: TriageDeps, state: TriageState, config: RunnableConfig) -> d
         {k: state[k] for k in ("workflow_id", "event_id", "person_id", "job_id") if k in state}
     )
     customer = d.settings.icims_customer_id
-    thread_id = _config_value(config, "thread_id") or triage_thread_id(customer, request.workflow_id)
+    thread_id = config_value(config, "thread_id") or triage_thread_id(customer, request.workflow_id)
     # A run without an event (POST /runs/triage, Studio) is its own trace: a later manual run on the
     # same application must write its own scores, not find this one's ledger entries done.
     event_id = request.event_id or f"manual:{uuid.uuid4().hex}"
@@ -536,7 +524,7 @@ def _node_assess(d: TriageDeps, state: TriageState, config: RunnableConfig) -> d
         "event_id": event_id,
         "customer_id": customer,
         "started_at": now.isoformat(),
-        "input_hash": _hash(
+        "input_hash": value_hash(
             {"workflow_id": read.workflow_id, "person": read.person, "job": read.job, "resume": read.resume}
         ),
         "resume_hash": hashlib.sha256(read.resume.encode("utf-8")).hexdigest(),
@@ -602,7 +590,7 @@ def _node_review(d: TriageDeps, state: TriageState, config: RunnableConfig) -> C
         return answer
     response, (approved, edits) = answer
     decided_at = d.clock().astimezone(UTC).isoformat()
-    approver = str(_config_value(config, "approver", "langgraph_auth_user_id") or "unknown")
+    approver = approver_of(config)
     review = {
         "decision": response.type,
         "approver": approver,
@@ -610,8 +598,8 @@ def _node_review(d: TriageDeps, state: TriageState, config: RunnableConfig) -> C
         "requested": [a["id"] for a in requested],
         "approved": approved,
         "edits": edits,
-        "response_hash": _hash(response.args) if response.type == "respond" else None,
-        "request_hash": _hash(request["action_request"]["args"]),
+        "response_hash": value_hash(response.args) if response.type == "respond" else None,
+        "request_hash": value_hash(request["action_request"]["args"]),
     }
     return Command(goto="write" if approved else "audit", update={"review": review, "approval_error": None})
 
@@ -759,8 +747,8 @@ def _node_audit(d: TriageDeps, state: TriageState, config: RunnableConfig) -> di
             "score": result["score"],
             "tier": result["tier"],
             "flags": [f["code"] for f in result["flags"]],
-            "reasons_hash": _hash(result["reasons"]),
-            "summary_hash": _hash(result["summary"]),
+            "reasons_hash": value_hash(result["reasons"]),
+            "summary_hash": value_hash(result["summary"]),
             "proposed": [_action_brief(a) for a in state.get("actions") or []],
         },
         # Who decided: a recruiter (human), the admin policy rule (auto), or nobody (shadow).
@@ -796,7 +784,7 @@ def _action_brief(action: dict[str, Any]) -> dict[str, Any]:
     if action.get("pool_id"):
         brief["pool_id"] = action["pool_id"]
     if action["kind"] == "ai_fields":
-        brief["fields_hash"] = _hash(action.get("fields") or {})
+        brief["fields_hash"] = value_hash(action.get("fields") or {})
     return brief
 
 

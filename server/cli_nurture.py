@@ -3,7 +3,6 @@ as the CLI user), fire the scheduler once, and read the local outbox."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -19,13 +18,6 @@ def _open() -> Any:
     from server.state import open_service
 
     return open_service(state.settings())
-
-
-def _approver() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
 
 
 def format_run(values: dict[str, Any], *, pending: bool) -> str:
@@ -89,7 +81,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's result as JSON.")] = False,
 ) -> None:
     """Select, draft and wait for approval now (the scheduler does the same on the cron)."""
-    from graphs.inbox import pending_for_thread
+    from graphs.inbox import cli_approver, pending_for_thread
     from graphs.nurture import resume_run, start_run
 
     with _open() as service:
@@ -101,7 +93,7 @@ def run(
         except LookupError as exc:
             raise typer.BadParameter(str(exc), param_hint="--campaign") from None
         if approve and pending_for_thread(graph, thread_id):
-            values = resume_run(graph, thread_id, [{"type": "accept"}], approver=_approver())
+            values = resume_run(graph, thread_id, [{"type": "accept"}], approver=cli_approver())
         pending = bool(pending_for_thread(graph, thread_id))
         if as_json:
             keys = ("selection", "drafts", "approval", "sends", "audit_record")

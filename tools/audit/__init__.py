@@ -13,6 +13,7 @@ from tools.audit.log import (
     ChainReport,
     audit_database_url,
     canonical_json,
+    value_hash,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "LedgerState",
     "audit_database_url",
     "canonical_json",
+    "value_hash",
 ]

@@ -77,6 +77,12 @@ def sha256_text(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def value_hash(value: Any) -> str:
+    """sha256 of a JSON-able value's canonical text: how audit records name inputs and edits they
+    must not store (resume text, messages, a reviewer's notes)."""
+    return sha256_text(canonical_json(value))
+
+
 def _record_hash(
     *,
     seq: int,
