@@ -210,7 +210,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        with open_service(settings, embeddings=embeddings, deps_overrides=deps_overrides) as service:
+        with open_service(
+            settings, embeddings=embeddings, deps_overrides=deps_overrides, warm_rediscovery=True
+        ) as service:
             api.state.service = service
             try:
                 yield

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -257,10 +257,17 @@ SERVICE_GRAPHS: tuple[str, ...] = (
 
 @contextlib.contextmanager
 def open_service(
-    settings: Settings, *, embeddings: Any = None, deps_overrides: dict[str, Any] | None = None
+    settings: Settings,
+    *,
+    embeddings: Any = None,
+    deps_overrides: dict[str, Any] | None = None,
+    warm_rediscovery: bool = False,
 ) -> Iterator[ServiceState]:
     """Open everything the service needs; closed on exit. `embeddings` overrides the settings'
-    encoder (tests pass `HashEmbeddings`), `deps_overrides` single rediscovery dependencies."""
+    encoder (tests pass `HashEmbeddings`), `deps_overrides` single rediscovery dependencies.
+    `warm_rediscovery` keeps rediscovery's candidate index built in the background (the HTTP
+    service, where recruiters wait on runs; not the queue worker or one-off commands, which would
+    spend the CPU their own work needs)."""
     from graphs.rediscovery import RediscoveryDeps, build_graph
     from server.auth import KeyStore
     from tools.audit import AuditLog
@@ -285,7 +292,7 @@ def open_service(
             deps={"rediscovery": deps},
         )
         state.register(rediscovery_spec(build_graph(checkpointer, deps=deps), deps, settings))
-        if settings.rediscovery_pool_warm:
+        if warm_rediscovery and settings.rediscovery_pool_warm:
             from server.pool_warmer import PoolWarmer
 
             interval = settings.rediscovery_pool_refresh_seconds
@@ -297,14 +304,3 @@ def open_service(
             yield state
         finally:
             state.close()
-
-
-@contextlib.asynccontextmanager
-async def service_lifespan(
-    settings: Settings, **kwargs: Any
-) -> AsyncIterator[ServiceState]:  # pragma: no cover - thin
-    with open_service(settings, **kwargs) as state:
-        try:
-            yield state
-        finally:
-            await state.runs.shutdown()
