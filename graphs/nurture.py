@@ -45,8 +45,7 @@ from agents.nurture.store import NurtureStore
 from agents.nurture.timing import quiet_reason
 from agents.nurture.tokens import UnsubscribeClaim, secret_for, sign, unsubscribe_url
 from graphs.inbox import approver_of, ask, config_value, make_request
-from graphs.lazy import LazyDeps
-from graphs.rediscovery import _run_async
+from graphs.nodes import LazyDeps, run_async
 from graphs.writeback import WriteBack
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.email import EmailTransport, OutgoingEmail, TransportError, make_transport
@@ -671,7 +670,7 @@ def _node_send(d: NurtureDeps, state: NurtureState, config: RunnableConfig) -> d
                 outcomes.append(out)
         return outcomes
 
-    sends = _run_async(send_all)
+    sends = run_async(send_all)
     # The approvals API and inbox report a decision's `writes`: here, one per message.
     writes = [
         {

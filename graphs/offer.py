@@ -65,8 +65,7 @@ from graphs.inbox import (
     pending_for_thread,
     unfinished,
 )
-from graphs.lazy import LazyDeps
-from graphs.rediscovery import _run_async
+from graphs.nodes import LazyDeps, run_async
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.mirror.store import link_id
 
@@ -342,7 +341,7 @@ def _record(d: OfferDeps, kind: str, record_id: int) -> tuple[dict[str, Any], st
             return await client.get_profile(kind, record_id, priority=Priority.REALTIME)
 
     try:
-        return _run_async(fetch), "api"
+        return run_async(fetch), "api"
     except ICIMSNotFound:
         raise OfferError(f"{kind} {record_id} does not exist in iCIMS") from None
 
@@ -363,7 +362,7 @@ def _company(d: OfferDeps, job: dict[str, Any]) -> str:
             )
 
     try:
-        return str(_run_async(fetch).get("name") or "The Company")
+        return str(run_async(fetch).get("name") or "The Company")
     except Exception:  # the letter can say "The Company"; a missing name is no reason to stop
         return "The Company"
 
@@ -793,7 +792,7 @@ def _node_write(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict
                 out.append(fields.to_json())
             return out
 
-    writes = _run_async(apply)
+    writes = run_async(apply)
     ok = all(w["status"] in ("done", "already_done") for w in writes) and len(writes) == 2
     return {"writes": writes, "status": "attached" if ok else "failed"}
 

@@ -28,14 +28,12 @@ left untouched.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Required, TypeVar
@@ -56,7 +54,7 @@ from graphs.inbox import (
     pending_approvals,
     unfinished,
 )
-from graphs.lazy import LazyDeps
+from graphs.nodes import LazyDeps, run_async
 from graphs.writeback import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
@@ -231,17 +229,6 @@ class ApprovalError(ValueError):
 
 
 # --- dependencies ---------------------------------------------------------------------------------
-
-
-def _run_async(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run async client code from a sync node. LangGraph runs sync nodes in worker threads under
-    `ainvoke`, where a fresh event loop is fine; if this thread already runs a loop, use another."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())  # type: ignore[arg-type]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(factory())).result()  # type: ignore[arg-type]
 
 
 @dataclass
@@ -1025,7 +1012,7 @@ def _node_write(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
                 outcomes.append({**outcome.to_json(), "enrichment_tags": tag_write})
         return outcomes
 
-    return {"writes": _run_async(apply_all)}
+    return {"writes": run_async(apply_all)}
 
 
 def _node_audit(d: RediscoveryDeps, state: RediscoveryState) -> dict[str, Any]:
@@ -1234,7 +1221,7 @@ def _load_job(d: RediscoveryDeps, job_id: int) -> tuple[dict[str, Any], str, str
                 )
 
         try:
-            return normalize_record(_run_async(fetch)), "icims", None
+            return normalize_record(run_async(fetch)), "icims", None
         except ICIMSNotFound as exc:
             raise LookupError(f"job {job_id} does not exist in iCIMS (or is not visible)") from exc
         except ICIMSError as exc:

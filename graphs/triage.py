@@ -58,7 +58,7 @@ from agents.triage.policy import (
 )
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
 from graphs.inbox import approver_of, ask, config_value, make_request, unfinished
-from graphs.lazy import LazyDeps
+from graphs.nodes import LazyDeps
 from graphs.writeback import WriteBack, WriteRequest
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.icims.budget import Priority

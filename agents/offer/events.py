@@ -29,7 +29,7 @@ def _status_id(workflow: dict[str, Any] | None) -> str | None:
 def current_status(deps: Any, workflow_id: int) -> tuple[str | None, str]:
     """(status id, where it was read): iCIMS first (the event is newer than the mirror)."""
     if deps.client_factory is not None:
-        from graphs.rediscovery import _run_async
+        from graphs.nodes import run_async
 
         async def fetch() -> dict[str, Any]:
             async with deps.client_factory() as client:
@@ -38,7 +38,7 @@ def current_status(deps: Any, workflow_id: int) -> tuple[str | None, str]:
                 )
 
         try:
-            return _status_id(_run_async(fetch)), "api"
+            return _status_id(run_async(fetch)), "api"
         except ICIMSNotFound:
             return None, "api"
     return _status_id(deps.mirror.get_data("applicantworkflows", workflow_id)), "mirror"
