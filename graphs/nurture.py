@@ -44,9 +44,9 @@ from agents.nurture.selection import CONTACTED_STATUS, GlobalCaps, select_member
 from agents.nurture.store import NurtureStore
 from agents.nurture.timing import quiet_reason
 from agents.nurture.tokens import UnsubscribeClaim, secret_for, sign, unsubscribe_url
-from graphs.inbox import approver_of, ask, config_value, make_request
-from graphs.nodes import LazyDeps, run_async
-from graphs.writeback import WriteBack
+from graphs.kit.inbox import approver_of, ask, config_value, make_request
+from graphs.kit.nodes import LazyDeps, run_async
+from graphs.kit.write import WriteBack
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.email import EmailTransport, OutgoingEmail, TransportError, make_transport
 
@@ -177,7 +177,7 @@ class NurtureDeps:
         if mirror is None:
             mirror = ranking.mirror
         if chat_model is None and settings.llm_base_url:
-            from agents.copilot.tools import make_chat_model
+            from tools.llm import make_chat_model
 
             chat_model = make_chat_model(settings)
         budget = RequestBudget.from_settings(settings)
@@ -816,7 +816,7 @@ def send_deferred(graph: Any, deps: NurtureDeps, *, now: datetime) -> list[dict[
     their window opens, on the approval already given for exactly those drafts: the send node runs
     again for them alone (consent and opt-outs are re-read from iCIMS there, sends stay once per
     campaign, person and step). Called by the scheduler's tick."""
-    from graphs.inbox import unfinished
+    from graphs.kit.inbox import unfinished
 
     passes: list[dict[str, Any]] = []
     for thread_id in deps.store.deferred_threads():

@@ -55,7 +55,7 @@ from agents.offer.proposal import default_terms
 from agents.offer.routing import added_steps
 from agents.offer.signoff import approvers_for, missing, next_step, terms_hash
 from agents.offer.writeback import OfferWrite, OfferWriteBack
-from graphs.inbox import (
+from graphs.kit.inbox import (
     PendingApproval,
     approver_of,
     ask,
@@ -65,7 +65,7 @@ from graphs.inbox import (
     pending_for_thread,
     unfinished,
 )
-from graphs.nodes import LazyDeps, run_async
+from graphs.kit.nodes import LazyDeps, run_async
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.mirror.store import link_id
 
@@ -504,7 +504,7 @@ def _node_load(d: OfferDeps, state: OfferState, config: RunnableConfig) -> dict[
 def _chat_model(settings: Settings) -> Any:
     if not settings.llm_base_url:
         return None
-    from agents.copilot.tools import make_chat_model
+    from tools.llm import make_chat_model
 
     return make_chat_model(settings)
 

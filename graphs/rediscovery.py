@@ -11,7 +11,7 @@ by the mirror sync removes the person's cached and indexed vectors (`Rediscovery
 registered as a `tools.mirror.sync` erasure hook).
 
 Nodes are thin: domain logic lives in `agents/` (enrichment, scoring, ranking), I/O in `tools/`, the
-idempotent write-back in `graphs/writeback.py`. State holds JSON-like values only (dicts, lists, str,
+idempotent write-back in `graphs/kit/write.py`. State holds JSON-like values only (dicts, lists, str,
 numbers), so a checkpoint written by one process resumes in another without pickled classes.
 
 Side effects happen only after the interrupt returns: `approve` re-runs from its top on resume, so it
@@ -44,7 +44,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
-from graphs.inbox import (
+from graphs.kit.inbox import (
     PendingApproval,
     approver_of,
     ask,
@@ -54,8 +54,8 @@ from graphs.inbox import (
     pending_approvals,
     unfinished,
 )
-from graphs.nodes import LazyDeps, run_async
-from graphs.writeback import StepHook, WriteBack, WriteRequest
+from graphs.kit.nodes import LazyDeps, run_async
+from graphs.kit.write import StepHook, WriteBack, WriteRequest
 from prompts.templates import load_template
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.mirror.store import link_id, node_id
@@ -1447,7 +1447,7 @@ def start_run(
     is not started again: one waiting for approval is returned as is, and one that stopped after its
     approval (a crash while writing) is finished first, since those writes were approved and are
     idempotent."""
-    from graphs.inbox import pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
 
     thread_id = rediscovery_thread_id(customer_id, job_id)
     if not restart:

@@ -57,9 +57,9 @@ from agents.triage.policy import (
     load_policy,
 )
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
-from graphs.inbox import approver_of, ask, config_value, make_request, unfinished
-from graphs.nodes import LazyDeps
-from graphs.writeback import WriteBack, WriteRequest
+from graphs.kit.inbox import approver_of, ask, config_value, make_request, unfinished
+from graphs.kit.nodes import LazyDeps
+from graphs.kit.write import WriteBack, WriteRequest
 from tools.audit import AuditLog, IdempotencyLedger, value_hash
 from tools.icims.budget import Priority
 from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound

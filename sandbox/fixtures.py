@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sandbox.serialize import node
 from sandbox.store import Binary, Tenant
+from tools.icims import codes
+from tools.icims.codes import list_node
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 CUSTOMER_ID = 1000
@@ -52,7 +54,7 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
             "firstname": "Shari",
             "lastname": "Davis",
             "email": "shari.davis@example.com",
-            "folder": node("D32006", "Cand:Unreviewed"),
+            "folder": list_node(codes.CANDIDATE_UNREVIEWED),
             "addresses": [
                 {
                     "entry": 1001,
@@ -99,7 +101,7 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
             "firstname": "Mike",
             "lastname": "Smith",
             "email": "mike.smith@example.com",
-            "folder": node("D32007", "Cand:Reviewed"),
+            "folder": list_node(codes.CANDIDATE_REVIEWED),
             "addresses": [
                 {
                     "entry": 1002,
@@ -122,21 +124,21 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
             "firstname": "Jane",
             "lastname": "Doe",
             "email": "jane@example.org",
-            "folder": node("D32010", "Employee"),
+            "folder": list_node(codes.EMPLOYEE_FOLDER),
         },
         record_id=3,
         created=T0 + timedelta(minutes=3),
     )
     t.add(
         "people",
-        {"firstname": "John", "lastname": "Doe", "folder": node("D32006", "Cand:Unreviewed")},
+        {"firstname": "John", "lastname": "Doe", "folder": list_node(codes.CANDIDATE_UNREVIEWED)},
         record_id=4,
         created=T0 + timedelta(minutes=4),
         updated=T0 + timedelta(days=30),
     )
     for job_id, title, folder, salary in (
-        (1001, "Data Analyst", node("D31001", "Approved"), 70000),
-        (1002, "Nurse", node("D31003", "Closed"), 80000),
+        (1001, "Data Analyst", list_node(codes.JOB_APPROVED), 70000),
+        (1002, "Nurse", list_node(codes.JOB_CLOSED), 80000),
     ):
         t.add(
             "jobs",
@@ -166,7 +168,7 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
         "talentpools",
         {
             "title": "Analytics pipeline",
-            "folder": node("D37002024001", "Active"),
+            "folder": list_node(codes.POOL_ACTIVE),
             "owner": {"profile": f"{API}/people/3", "id": 3, "value": "Jane Doe"},
         },
         record_id=301,
@@ -177,7 +179,7 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
         {
             "baseprofile": 1001,
             "associatedprofile": 1,
-            "status": node("D10100", "New Submissions"),
+            "status": list_node(codes.APPLICANT_NEW_SUBMISSION),
             "source": "Career Site",
             "sourcename": "Company website",
         },
@@ -189,7 +191,7 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
         {
             "baseprofile": 1002,
             "associatedprofile": 2,
-            "status": node("C51220", "Interview"),
+            "status": list_node(codes.APPLICANT_INTERVIEW),
             "source": "Referral",
         },
         record_id=10002,
@@ -216,7 +218,7 @@ def tiny_tenant(customer_id: int = CUSTOMER_ID) -> Tenant:
 
 def add_people(tenant: Tenant, count: int, *, lastname: str = "Bulk", start: datetime = T0) -> list[int]:
     """`count` minimal candidates, updated one minute apart from `start`; returns their ids."""
-    folder = node("D32006", "Cand:Unreviewed")
+    folder = list_node(codes.CANDIDATE_UNREVIEWED)
     ids = []
     for i in range(count):
         when = start + timedelta(minutes=i)

@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 
 from sandbox.resumes import DOCX_TYPE, PDF_TYPE, TXT_TYPE, render_docx, render_pdf, render_txt
 from sandbox.store import Binary, Tenant
+from tools.icims import codes
+from tools.icims.codes import list_node
 from tools.icims.formats import format_date
 from tools.reference import tables
 from tools.settings import DEFAULT_FIELD_MAP
@@ -45,24 +47,24 @@ def node(node_id: str, value: str) -> dict[str, str]:
     return {"id": node_id, "value": value, "formattedvalue": value}
 
 
-FOLDER_UNREVIEWED = node("D32006", "Cand:Unreviewed")
-FOLDER_REVIEWED = node("D32007", "Cand:Reviewed")
-FOLDER_EMPLOYEE = node("D32010", "Employee")
-FOLDER_PURGED = node("D32099", "Purged")
-JOB_APPROVED = node("D31001", "Approved")
-JOB_CLOSED = node("D31003", "Closed")
-JOB_FILLED = node("D31004", "Filled")
-POOL_ACTIVE = node("D37002024001", "Active")
-SOURCE_ORIGIN_WEB = node("D37002040003", "Web Services")
+FOLDER_UNREVIEWED = list_node(codes.CANDIDATE_UNREVIEWED)
+FOLDER_REVIEWED = list_node(codes.CANDIDATE_REVIEWED)
+FOLDER_EMPLOYEE = list_node(codes.EMPLOYEE_FOLDER)
+FOLDER_PURGED = list_node(codes.PURGED_FOLDER)
+JOB_APPROVED = list_node(codes.JOB_APPROVED)
+JOB_CLOSED = list_node(codes.JOB_CLOSED)
+JOB_FILLED = list_node(codes.JOB_FILLED)
+POOL_ACTIVE = list_node(codes.POOL_ACTIVE)
+SOURCE_ORIGIN_WEB = list_node(codes.SOURCE_ORIGIN_WEB_SERVICES)
 
-STATUS_NEW = node("D10100", "New Submissions")
-STATUS_REVIEWED = node("C51218", "Reviewed")
-STATUS_PHONE = node("C51219", "Phone Screen")
-STATUS_INTERVIEW = node("C51220", "Interview")
-STATUS_OFFER = node("C51221", "Offer")
-STATUS_HIRED = node("D10105", "Hired")
-STATUS_REJECTED = node("C51222", "Rejected")
-STATUS_WITHDRAWN = node("C51223", "Withdrawn")
+STATUS_NEW = list_node(codes.APPLICANT_NEW_SUBMISSION)
+STATUS_REVIEWED = list_node(codes.APPLICANT_REVIEWED)
+STATUS_PHONE = list_node(codes.APPLICANT_PHONE_SCREEN)
+STATUS_INTERVIEW = list_node(codes.APPLICANT_INTERVIEW)
+STATUS_OFFER = list_node(codes.APPLICANT_OFFER)
+STATUS_HIRED = list_node(codes.APPLICANT_HIRED)
+STATUS_REJECTED = list_node(codes.APPLICANT_REJECTED)
+STATUS_WITHDRAWN = list_node(codes.APPLICANT_WITHDRAWN)
 APPLICANT_STATUSES = (
     STATUS_NEW,
     STATUS_REVIEWED,
@@ -73,11 +75,14 @@ APPLICANT_STATUSES = (
     STATUS_REJECTED,
     STATUS_WITHDRAWN,
 )
-SOURCE_STATUSES = (
-    node("D37002021001", "Needs Review"),
-    node("D37002021002", "Contacted"),
-    node("D37002021003", "Engaged"),
-    node("D37002021004", "Not Interested"),
+SOURCE_STATUSES = tuple(
+    list_node(code)
+    for code in (
+        codes.SOURCE_WORKFLOW_NEEDS_REVIEW,
+        codes.SOURCE_WORKFLOW_CONTACTED,
+        codes.SOURCE_WORKFLOW_ENGAGED,
+        codes.SOURCE_WORKFLOW_NOT_INTERESTED,
+    )
 )
 POSITION_TYPES = {
     "Full-Time": node("D33001", "Full-Time"),

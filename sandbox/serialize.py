@@ -11,6 +11,7 @@ from typing import Any
 
 from sandbox.errors import bad_request
 from sandbox.store import Record, Tenant
+from tools.icims import codes
 from tools.icims.formats import format_datetime
 
 PROFILE_KINDS = ("people", "jobs", "companies", "talentpools")
@@ -30,34 +31,15 @@ KIND_LABEL = {
 # Workflow kind -> the profile kind of its baseprofile (associatedprofile is always a person).
 WORKFLOW_BASE = {"applicantworkflows": "jobs", "sourceworkflows": "talentpools"}
 
-# List nodes from docs/CONTRACTS.md; a seeded tenant's `list_nodes` extends or overrides them.
-DEFAULT_LIST_NODES: dict[str, str] = {
-    "D32006": "Cand:Unreviewed",
-    "D32007": "Cand:Reviewed",
-    "D32010": "Employee",
-    "D32099": "Purged",
-    "D31001": "Approved",
-    "D31003": "Closed",
-    "D31004": "Filled",
-    "D37002024001": "Active",
-    "D10100": "New Submissions",
-    "C51218": "Reviewed",
-    "C51219": "Phone Screen",
-    "C51220": "Interview",
-    "C51221": "Offer",
-    "D10105": "Hired",
-    "C51222": "Rejected",
-    "C51223": "Withdrawn",
-    "D37002021001": "Needs Review",
-    "D37002021002": "Contacted",
-    "D37002021003": "Engaged",
-    "D37002021004": "Not Interested",
-    "D37002040003": "Web Services",
-}
+# List nodes from tools/icims/codes.py; a seeded tenant's `list_nodes` extends or overrides them.
+DEFAULT_LIST_NODES: dict[str, str] = dict(codes.LABELS)
 # Fields whose list nodes the sandbox knows completely, so an unknown id there is a client error.
 STRICT_NODE_FIELDS = frozenset({"status", "folder"})
-DEFAULT_STATUS = {"applicantworkflows": "D10100", "sourceworkflows": "D37002021001"}
-DEFAULT_SOURCE_ORIGIN = "D37002040003"
+DEFAULT_STATUS = {
+    "applicantworkflows": codes.APPLICANT_NEW_SUBMISSION,
+    "sourceworkflows": codes.SOURCE_WORKFLOW_NEEDS_REVIEW,
+}
+DEFAULT_SOURCE_ORIGIN = codes.SOURCE_ORIGIN_WEB_SERVICES
 
 SELF_TITLE = "The current profile being viewed."
 BASE_TITLE = "The base profile of this workflow."

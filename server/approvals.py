@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from langgraph.types import Command
 from pydantic import BaseModel, Field, ValidationError
 
-from graphs.inbox import (
+from graphs.kit.inbox import (
     HumanResponse,
     PendingApproval,
     candidate_thread_ids,

@@ -81,7 +81,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's result as JSON.")] = False,
 ) -> None:
     """Select, draft and wait for approval now (the scheduler does the same on the cron)."""
-    from graphs.inbox import cli_approver, pending_for_thread
+    from graphs.kit.inbox import cli_approver, pending_for_thread
     from graphs.nurture import resume_run, start_run
 
     with _open() as service:

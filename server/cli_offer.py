@@ -70,7 +70,7 @@ def format_offer(view: dict[str, Any], pending: list[Any]) -> str:
 
 
 def _print(graph: Any, thread_id: str, as_json: bool) -> None:
-    from graphs.inbox import pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
     from graphs.offer import offer_view
 
     values = dict(graph.get_state({"configurable": {"thread_id": thread_id}}).values or {})
@@ -138,7 +138,7 @@ def approve(
     as_json: JsonOpt = False,
 ) -> None:
     """Sign off the pending step (or accept the pending counter-offer reply)."""
-    from graphs.inbox import pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
     from graphs.offer import offer_thread_id, resume_offer
 
     with _graph() as (graph, settings):

@@ -134,7 +134,7 @@ def _simulate_recruiter_activity(sandbox) -> dict[str, list[int]]:
 
 
 def _rediscover(settings: Settings, store: MirrorStore, sandbox) -> None:
-    from graphs.inbox import describe
+    from graphs.kit.inbox import describe
     from graphs.rediscovery import RediscoveryDeps, build_graph, list_pending, resume_run, start_run
     from server.cli import rediscover_report
     from tools.checkpoint import open_checkpointer

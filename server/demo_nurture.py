@@ -40,7 +40,7 @@ def send_window(now: datetime, campaign: Campaign) -> datetime:
 
 def demo_step(ctx: DemoContext, *, embeddings: Any = None) -> None:
     """`embeddings`: tests pass `HashEmbeddings` (default: the packaged MiniLM)."""
-    from graphs.inbox import pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
     from graphs.nurture import NurtureDeps, build_graph, resume_run, start_run
     from tools.checkpoint import open_checkpointer
 

@@ -50,7 +50,7 @@ def _short(value: Any, limit: int = 100) -> str:
 
 
 def demo_step(ctx: DemoContext) -> None:
-    from graphs.inbox import pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
     from graphs.offer import OfferDeps, build_graph, counter_offer, resume_offer, start_offer
     from tools.checkpoint import open_checkpointer
 

@@ -114,7 +114,7 @@ def delete_campaign(campaign_id: str, principal: Admin, deps: Deps) -> dict[str,
 def run_campaign(
     campaign_id: str, body: RunRequest, principal: Writer, request: Request, deps: Deps
 ) -> RunStarted:
-    from graphs.inbox import pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
     from graphs.nurture import start_run
 
     _campaign(deps, campaign_id)

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from graphs.inbox import pending_for_thread
+from graphs.kit.inbox import pending_for_thread
 from graphs.offer import (
     CounterInput,
     OfferBusy,

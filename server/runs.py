@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from graphs.inbox import unfinished
+from graphs.kit.inbox import unfinished
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Upstream
 
 if TYPE_CHECKING:

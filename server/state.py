@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from tools.mirror.store import link_id
 
 if TYPE_CHECKING:
-    from graphs.inbox import HumanResponse
+    from graphs.kit.inbox import HumanResponse
     from server.approvals import ApprovalService
     from server.auth import KeyStore
     from server.runs import RunService

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pg_support import postgres_url  # noqa: F401 - the session's throwaway PostgreSQL cluster
+from support.pg import postgres_url  # noqa: F401 - the session's throwaway PostgreSQL cluster
 
 # Offline by default: LangSmith's pytest plugin must not try to reach its API (STACK_NOTES 6).
 os.environ.setdefault("LANGSMITH_TEST_TRACKING", "false")

@@ -29,6 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
+from tools.llm import make_chat_model
 from tools.mirror.store import link_id, node_id
 
 if TYPE_CHECKING:
@@ -218,21 +219,6 @@ class CopilotDeps:
         while self._closers:
             with contextlib.suppress(Exception):
                 self._closers.pop()()
-
-
-def make_chat_model(settings: Settings) -> Any:
-    """`ChatOpenAI` on the settings' OpenAI-compatible endpoint (never counts tokens: no tiktoken)."""
-    from langchain_openai import ChatOpenAI
-
-    key = settings.llm_api_key
-    return ChatOpenAI(
-        model=settings.llm_model,
-        base_url=settings.llm_base_url,
-        api_key=key.get_secret_value() if key is not None else "not-needed",
-        temperature=0,
-        max_retries=2,
-        timeout=60,
-    )
 
 
 def isolated(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -660,7 +646,7 @@ class CopilotTools:
         exclude_person_ids: list[int] | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
-        from graphs.inbox import pending_for_thread
+        from graphs.kit.inbox import pending_for_thread
         from graphs.rediscovery import rediscovery_thread_id, resume_run
 
         d = self.deps

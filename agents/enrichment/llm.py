@@ -341,15 +341,7 @@ def make_extractor(settings: Any, *, chat_model: Any | None = None) -> Extractor
     if chat_model is None and not base_url:
         return DeterministicExtractor()
     if chat_model is None:
-        from langchain_openai import ChatOpenAI
+        from tools.llm import make_chat_model
 
-        key = getattr(settings, "llm_api_key", None)
-        chat_model = ChatOpenAI(
-            model=getattr(settings, "llm_model", "gpt-4o-mini"),
-            base_url=base_url,
-            api_key=key.get_secret_value() if key is not None else "not-needed",
-            temperature=0,
-            max_retries=2,
-            timeout=60,
-        )
+        chat_model = make_chat_model(settings)
     return LLMExtractor(chat_model, model_name=getattr(settings, "llm_model", None))

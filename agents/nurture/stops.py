@@ -24,7 +24,7 @@ def _audit(deps: Any, kind: str, key: str, body: dict[str, Any]) -> int:
 
 
 async def _write_opt_out(deps: Any, person_id: int, claim: UnsubscribeClaim) -> dict[str, Any]:
-    from graphs.writeback import WriteBack
+    from graphs.kit.write import WriteBack
 
     async with deps.client_factory() as client:
         writer = WriteBack(client, deps.ledger, "nurture:unsubscribe", str(deps.settings.icims_customer_id))

@@ -29,7 +29,7 @@ def _status_id(workflow: dict[str, Any] | None) -> str | None:
 def current_status(deps: Any, workflow_id: int) -> tuple[str | None, str]:
     """(status id, where it was read): iCIMS first (the event is newer than the mirror)."""
     if deps.client_factory is not None:
-        from graphs.nodes import run_async
+        from graphs.kit.nodes import run_async
 
         async def fetch() -> dict[str, Any]:
             async with deps.client_factory() as client:

@@ -1,6 +1,6 @@
 """Idempotent offer write-back: attach the letter PDF to the candidate, set the offer fields.
 
-Like `graphs/writeback.py`, every write is recorded in the `IdempotencyLedger` under (thread, run,
+Like `graphs/kit/write.py`, every write is recorded in the `IdempotencyLedger` under (thread, run,
 record, action) as soon as iCIMS confirms it, and marked `patching` before it is sent. A resumed run
 (LangGraph re-runs the write node from its top) therefore sends nothing already done, and after a
 crash between send and record it reads iCIMS first (the stored file's SHA-256, the fields' values)

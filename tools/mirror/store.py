@@ -622,6 +622,55 @@ class MirrorStore:
                     row.cursor_id = cursor_id
         return outcome
 
+    def write_through(
+        self,
+        kind: str,
+        record_id: int,
+        fields: Mapping[str, Any],
+        *,
+        person_id: int | None = None,
+        base_id: int | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Apply a write this service just made in iCIMS to the mirrored record, so the service
+        never reads its own stale past before the next sync (a candidate submitted by an approval
+        must not get a nurture email minutes later as if they had no application). A record the
+        mirror lacks is created only for a new workflow (`person_id` and `base_id` given); the next
+        sync replaces it with what iCIMS serves. Nothing is stored for an erased person. Returns
+        whether a row changed."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(RecordRow, (kind, int(record_id)))
+            owner = person_id if kind in WORKFLOW_KINDS else (int(record_id) if kind == "people" else None)
+            if owner is not None and s.get(ErasureRow, int(owner)) is not None:
+                return False
+            if row is None:
+                if kind not in WORKFLOW_KINDS or person_id is None or base_id is None:
+                    return False
+                data = normalize_record(
+                    {"associatedprofile": int(person_id), "baseprofile": int(base_id), **dict(fields)}
+                )
+                s.add(
+                    RecordRow(
+                        kind=kind,
+                        id=int(record_id),
+                        data=data,
+                        content_hash=content_hash(data),
+                        updateddate=None,
+                        synced_at=now,
+                        person_id=int(person_id),
+                        base_id=int(base_id),
+                    )
+                )
+                return True
+            data = {**row.data, **normalize_record(dict(fields))}
+            if data == row.data:
+                return False
+            row.data = data
+            row.content_hash = content_hash(data)
+            row.synced_at = now
+            return True
+
     def erase_person(self, person_id: int, reason: str, *, now: datetime | None = None) -> ChunkOutcome:
         """Erase one person locally (record, resume text, workflows), e.g. on an erasure request."""
         outcome = ChunkOutcome()
