@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 
+from graphs.kit.kind import GraphKind, JobOwners, NotAllowed, OpenGraph, open_kind
+from graphs.kit.resources import Resources
 from tools.mirror.store import link_id
 
 if TYPE_CHECKING:
@@ -140,17 +141,6 @@ class GraphSpec:
             return []
 
 
-@dataclass(frozen=True)
-class JobOwners:
-    """Who a requisition belongs to, from the mirror."""
-
-    job_id: int | None
-    title: str | None
-    recruiter_id: int | None
-    hiring_manager_id: int | None
-    known: bool = True
-
-
 @dataclass
 class ServiceState:
     settings: Settings
@@ -163,6 +153,8 @@ class ServiceState:
     approvals: ApprovalService = field(init=False)
     runs: RunService = field(init=False)
     deps: dict[str, Any] = field(default_factory=dict)  # per graph: its dependencies (closed at exit)
+    opened: dict[str, OpenGraph] = field(default_factory=dict)  # per graph kind opened here
+    resources: Resources | None = None  # what the kinds' deps were opened from (closed at exit)
     warmer: Any = None  # server.pool_warmer.PoolWarmer: rediscovery's index, built off the request path
 
     def __post_init__(self) -> None:
@@ -215,9 +207,14 @@ class ServiceState:
     def close(self) -> None:
         if self.warmer is not None:
             self.warmer.stop()
+        owned_by_resources = {id(o.deps) for o in self.opened.values()}
         for deps in self.deps.values():
+            if id(deps) in owned_by_resources:
+                continue
             with contextlib.suppress(Exception):
                 deps.close()
+        if self.resources is not None:
+            self.resources.close()
         with contextlib.suppress(Exception):
             self.keys.close()
         with contextlib.suppress(Exception):
@@ -226,8 +223,18 @@ class ServiceState:
             self.mirror.close()
 
 
-def rediscovery_spec(graph: Any, deps: Any, settings: Settings) -> GraphSpec:
+def rediscovery_spec(state: ServiceState) -> GraphSpec:
     from graphs import rediscovery as rd
+
+    settings = state.settings
+    deps = rd.RediscoveryDeps.from_settings(
+        settings,
+        mirror=state.mirror,
+        embeddings=state.resources.embeddings if state.resources else None,
+        **(state.resources.overrides.get("rediscovery", {}) if state.resources else {}),
+    )
+    state.deps["rediscovery"] = deps
+    graph = rd.build_graph(state.checkpointer, deps=deps)
 
     def validate(values: dict[str, Any], response: HumanResponse) -> dict[str, Any]:
         # The graph's own check (same pydantic models, same rules), run before resuming anything.
@@ -245,14 +252,62 @@ def rediscovery_spec(graph: Any, deps: Any, settings: Settings) -> GraphSpec:
     )
 
 
-# The graphs the service runs besides rediscovery: "module:function", where the function takes the
-# `ServiceState` being opened, builds its graph on `state.checkpointer` (putting anything it must
-# close into `state.deps[name]`) and returns the graph's `GraphSpec`.
-SERVICE_GRAPHS: tuple[str, ...] = (
-    "server.offers:service_spec",
-    "graphs.nurture:service_spec",
-    "graphs.triage:service_spec",
-)
+def spec_of(opened: OpenGraph) -> GraphSpec:
+    """The service's view of a kind opened in this process (deps bound into its hooks)."""
+    kind, deps = opened.kind, opened.deps
+
+    validate = None
+    if kind.validate_decision is not None:
+        check = kind.validate_decision
+
+        def validate(values: dict[str, Any], response: HumanResponse) -> dict[str, Any]:
+            return check(deps, values, response)
+
+    authorize = None
+    if kind.authorize is not None:
+        allowed = kind.authorize
+
+        def authorize(principal: Any, pending: Any) -> None:
+            from server.errors import Forbidden
+
+            try:
+                allowed(deps, principal, pending)
+            except NotAllowed as exc:
+                raise Forbidden(str(exc)) from None
+
+    owners_of = None
+    if kind.owners_of is not None:
+        owners = kind.owners_of
+
+        def owners_of(pending: Any) -> JobOwners | None:
+            return owners(opened, pending)
+
+    return KindSpec(
+        name=kind.name,
+        graph=opened.graph,
+        thread_prefix=opened.thread_prefix,
+        input_model=kind.input_model,
+        thread_id=opened.thread_id,
+        job_id_of_input=opened.job_id_of_input,
+        validate_decision=validate,
+        result_keys=kind.result_keys,
+        authorize=authorize,
+        owners_of=owners_of,
+        opened=opened,
+    )
+
+
+@dataclass
+class KindSpec(GraphSpec):
+    opened: OpenGraph | None = None
+
+    def job_id_of_state(self, values: dict[str, Any]) -> int | None:
+        assert self.opened is not None
+        return self.opened.job_id_of_state(values)
+
+    def job_id_of_thread(self, thread_id: str) -> int | None:
+        assert self.opened is not None
+        return self.opened.job_id_of_thread(thread_id)
 
 
 @contextlib.contextmanager
@@ -262,14 +317,15 @@ def open_service(
     embeddings: Any = None,
     deps_overrides: dict[str, Any] | None = None,
     warm_rediscovery: bool = False,
+    kinds: Sequence[Any] | None = None,
 ) -> Iterator[ServiceState]:
     """Open everything the service needs; closed on exit. `embeddings` overrides the settings'
-    encoder (tests pass `HashEmbeddings`), `deps_overrides` single rediscovery dependencies.
-    `warm_rediscovery` keeps rediscovery's candidate index built in the background (the HTTP
-    service, where recruiters wait on runs; not the queue worker or one-off commands, which would
-    spend the CPU their own work needs)."""
-    from graphs.rediscovery import RediscoveryDeps, build_graph
+    encoder (tests pass `HashEmbeddings`), `deps_overrides` single rediscovery dependencies, `kinds`
+    the registry's graphs (`server.registry`). `warm_rediscovery` keeps rediscovery's candidate index
+    built in the background (the HTTP service, where recruiters wait on runs; not the queue worker
+    or one-off commands, which would spend the CPU their own work needs)."""
     from server.auth import KeyStore
+    from server.registry import registered
     from tools.audit import AuditLog
     from tools.checkpoint import open_checkpointer
     from tools.mirror import MirrorStore
@@ -278,8 +334,13 @@ def open_service(
     with open_checkpointer(settings) as saver:
         checkpointer = ThreadedSaver(saver)
         mirror = MirrorStore(settings.mirror_database_url)
-        deps = RediscoveryDeps.from_settings(
-            settings, mirror=mirror, embeddings=embeddings, **(deps_overrides or {})
+        audit = AuditLog.from_settings(settings)
+        resources = Resources(
+            settings,
+            mirror=mirror,
+            audit=audit,
+            embeddings=embeddings,
+            overrides={"rediscovery": dict(deps_overrides or {})},
         )
         state = ServiceState(
             settings=settings,
@@ -288,19 +349,25 @@ def open_service(
             specs={},
             keys=KeyStore.for_data_dir(settings.data_dir),
             mirror=mirror,
-            audit=AuditLog.from_settings(settings),
-            deps={"rediscovery": deps},
+            audit=audit,
+            resources=resources,
         )
-        state.register(rediscovery_spec(build_graph(checkpointer, deps=deps), deps, settings))
-        if warm_rediscovery and settings.rediscovery_pool_warm:
-            from server.pool_warmer import PoolWarmer
-
-            interval = settings.rediscovery_pool_refresh_seconds
-            state.warmer = PoolWarmer(deps, interval_seconds=interval).start()
-        for target in SERVICE_GRAPHS:
-            module, _, name = target.partition(":")
-            state.register(getattr(importlib.import_module(module), name)(state))
         try:
+            for entry in kinds if kinds is not None else registered():
+                if isinstance(entry, GraphKind):
+                    opened = open_kind(entry, resources, checkpointer)
+                    state.opened[entry.name] = opened
+                    state.deps[entry.name] = opened.deps
+                    state.register(spec_of(opened))
+                else:  # a registration function: (state) -> GraphSpec
+                    spec = entry(state)
+                    resources.shared[spec.name] = state.deps.get(spec.name)
+                    state.register(spec)
+            if warm_rediscovery and settings.rediscovery_pool_warm and "rediscovery" in state.deps:
+                from server.pool_warmer import PoolWarmer
+
+                interval = settings.rediscovery_pool_refresh_seconds
+                state.warmer = PoolWarmer(state.deps["rediscovery"], interval_seconds=interval).start()
             yield state
         finally:
             state.close()

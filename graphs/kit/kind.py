@@ -61,9 +61,13 @@ class GraphKind:
     build: Callable[..., Any]  # (checkpointer, *, deps) -> compiled graph
     # (deps, validated input) -> the thread a run of it uses.
     thread_of_input: Callable[[Any, Any], str]
-    job_of_input: Callable[[Any], int | None] = lambda _request: None
+    # (deps, validated input) -> the requisition a run of it belongs to (for roles).
+    job_of_input: Callable[[Any, Any], int | None] = lambda _deps, _request: None
     # Whether thread ids end with the requisition id (else the job is read from the thread's state).
     thread_ends_with_job: bool = True
+    # Overrides of how a thread's state / a thread id maps to its requisition.
+    job_of_state: Callable[[dict[str, Any]], int | None] | None = None
+    job_of_thread: Callable[[OpenGraph, str], int | None] | None = None
     # Approvals that belong to no requisition: (open graph, pending) -> who owns it.
     owners_of: Callable[[OpenGraph, PendingApproval], JobOwners | None] | None = None
     # (deps, thread state values, parsed response) -> what the decision changes; raises ValueError.
@@ -95,7 +99,12 @@ class OpenGraph:
     def thread_id(self, request: Any) -> str:
         return self.kind.thread_of_input(self.deps, request)
 
+    def job_id_of_input(self, request: Any) -> int | None:
+        return self.kind.job_of_input(self.deps, request)
+
     def job_id_of_state(self, values: dict[str, Any]) -> int | None:
+        if self.kind.job_of_state is not None:
+            return self.kind.job_of_state(values)
         job = values.get("job") or {}
         raw = job.get("id") if isinstance(job, dict) else None
         if raw is None:
@@ -108,6 +117,8 @@ class OpenGraph:
             return None
 
     def job_id_of_thread(self, thread_id: str) -> int | None:
+        if self.kind.job_of_thread is not None:
+            return self.kind.job_of_thread(self, thread_id)
         if self.kind.owners_of is not None:
             return None
         if self.kind.thread_ends_with_job:
@@ -126,5 +137,7 @@ class OpenGraph:
 
 def open_kind(kind: GraphKind, resources: Resources, checkpointer: Any) -> OpenGraph:
     deps = kind.open(resources)
+    if hasattr(deps, "close"):
+        resources.own(deps)
     resources.shared[kind.name] = deps
     return OpenGraph(kind=kind, graph=kind.build(checkpointer, deps=deps), deps=deps)

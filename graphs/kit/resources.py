@@ -37,10 +37,13 @@ class Resources:
         embeddings: Any = None,
         client_factory: Callable[[], Any] | None = None,
         offline: bool = False,
+        overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings  # an encoder override (tests pass HashEmbeddings)
         self.offline = offline  # no iCIMS client: reads from the mirror only, writes refused
+        # Per graph name: single dependencies replaced (tests inject clients, clocks, crash hooks).
+        self.overrides: dict[str, dict[str, Any]] = overrides or {}
         self._mirror, self._audit, self._ledger = mirror, audit, ledger
         self._budget: RequestBudget | None = None
         self._client_factory = client_factory
