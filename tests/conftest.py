@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from support.checkpointers import checkpointer  # noqa: F401 - every shipped checkpointer
 from support.pg import postgres_url  # noqa: F401 - the session's throwaway PostgreSQL cluster
 
 # Offline by default: LangSmith's pytest plugin must not try to reach its API (STACK_NOTES 6).
