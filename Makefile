@@ -24,6 +24,8 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	# The layers (docs/ARCHITECTURE.md): server > graphs > agents > tools, imports inside functions included.
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

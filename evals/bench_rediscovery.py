@@ -171,7 +171,7 @@ _ACTIVE: dict[str, dict[str, float]] = {"timings": {}}
 
 def _time_candidate_docs() -> None:
     """Time the graph's mirror read (`graphs.rediscovery._candidate_docs`, looked up at call time)."""
-    import graphs.rediscovery as module
+    import graphs.rediscovery.pool as module
 
     original = module._candidate_docs
     if getattr(original, "_bench_timed", False):

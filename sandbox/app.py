@@ -1,4 +1,4 @@
-"""A faithful local iCIMS: `create_app(config, tenant=None)` (docs/CONTRACTS.md, API_NOTES section 9).
+"""A faithful local iCIMS: `create_app(config, tenant=None)` (docs/RECORDS.md, API_NOTES section 9).
 
 Every customer API request passes, in this order: counting (`requests_total`), the daily quota,
 injected latency and faults, token-expiry faults, authentication and the customer check; only then

@@ -1,4 +1,4 @@
-"""Sandbox configuration (docs/CONTRACTS.md) and the client settings that reach a running sandbox."""
+"""Sandbox configuration (docs/RECORDS.md) and the client settings that reach a running sandbox."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Small hand-built tenants for tests (no reference data needed), and bulk people for paging tests.
 
-`tiny_tenant()` holds a few records in exactly the CONTRACTS.md shapes, with fixed timestamps, so a
+`tiny_tenant()` holds a few records in exactly the docs/RECORDS.md shapes, with fixed timestamps, so a
 test can assert on concrete values; `add_people()` adds many minimal people quickly (e.g. 1000 or
 2500 to exercise the 1000-row search cap and the `id >` paging loop).
 """

@@ -4,7 +4,7 @@
 resume texts and files for the same (N, S, T). All randomness comes from one `random.Random(seed)`
 (plus per-person generators derived from the seed for lazily rendered resumes).
 
-Shapes follow docs/CONTRACTS.md. Nested read-only values (list nodes, `{value}` nodes, shared
+Shapes follow docs/RECORDS.md. Nested read-only values (list nodes, `{value}` nodes, shared
 description strings) are shared between records to keep 100k people in a few hundred MB; the store
 replaces fields rather than mutating them, so sharing is safe as long as nobody edits them in place.
 """

@@ -35,7 +35,7 @@ ERASED_FIELDS = (
 
 
 class SandboxState:
-    """`app.state.sandbox` (docs/CONTRACTS.md)."""
+    """`app.state.sandbox` (docs/RECORDS.md)."""
 
     def __init__(self, config: SandboxConfig, tenant: Tenant | None = None):
         self.config = config

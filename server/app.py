@@ -1,4 +1,4 @@
-"""The icims-agents HTTP service (docs/SERVICE_CONTRACT.md).
+"""The icims-agents HTTP service.
 
 `create_app(settings)` builds one `ServiceState` at startup (`app.state.service`): the compiled
 graphs on the configured checkpointer, the mirror, the audit log and the API keys. It serves the run
@@ -17,9 +17,11 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from server import copilot, events, nurture, offers, pages
 from server.approvals import ApprovalDetail, ApprovalSummary, Decision, ResolveResult
 from server.auth import CurrentPrincipal, Principal, require_roles
 from server.errors import ServiceError
+from server.events import close_intake, intake_queue
 from server.runs import RunInfo, RunStart
 from server.state import ServiceState, open_service
 from tools.settings import Settings
@@ -218,8 +220,6 @@ def create_app(
                 yield
             finally:
                 await service.runs.shutdown()
-                from server.events import close_intake
-
                 close_intake(api)
 
     api = FastAPI(
@@ -236,8 +236,6 @@ def create_app(
 
     @api.get("/health", response_model=Health, tags=["service"], summary="Liveness plus mirror counts")
     def health(request: Request, service: Service) -> Health:
-        from server.events import intake_queue
-
         return Health(
             status="ok",
             mirror=service.mirror.counts(),
@@ -284,18 +282,10 @@ def create_app(
     api.include_router(_approvals_router())
     api.include_router(_audit_router())
 
-    from server import copilot, pages
-
     api.include_router(pages.router)
     api.include_router(copilot.router)
-    from server import offers
-
     api.include_router(offers.router)
-    from server import events
-
     api.include_router(events.router)
-    from server import nurture
-
     api.include_router(nurture.router)
 
     @api.get("/", include_in_schema=False)

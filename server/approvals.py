@@ -11,7 +11,7 @@ they recruit for (the job's `recruiter.id`), hiring managers those of the requis
 
 Resolving: the decision is checked against the request's `config` (allow_accept...), an edit is
 re-validated with the graph's own pydantic models and rules before the thread is resumed (nothing is
-written when it fails), the thread resumes with `Command(resume=[response])` under the approver's
+written when it fails), the thread resumes through `graphs.kit.runs.resume` under the approver's
 name, and an `approval_decision` audit record says who decided what, when, and what the edit changed.
 
 Methods are synchronous and thread-safe: call them from worker threads (sync FastAPI routes) or, for
@@ -23,10 +23,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from langgraph.types import Command
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from graphs.kit.inbox import (
     HumanResponse,
@@ -35,68 +34,31 @@ from graphs.kit.inbox import (
     parse_response,
     pending_for_thread,
 )
+from graphs.kit.runs import RunResult, resume, run_config
+from graphs.kit.threads import trace_id_for
+from server.approval_models import (
+    ALLOW,
+    ApprovalDetail,
+    ApprovalSummary,
+    Decision,
+    DecisionType,
+    ResolveResult,
+)
 from server.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Upstream
 
 if TYPE_CHECKING:
+    from graphs.kit.kind import JobOwners
     from server.auth import Principal
-    from server.state import GraphSpec, JobOwners, ServiceState
+    from server.service_types import ServiceView, SpecView
 
-DecisionType = Literal["accept", "edit", "respond", "ignore"]
-_ALLOW = {
-    "accept": "allow_accept",
-    "edit": "allow_edit",
-    "respond": "allow_respond",
-    "ignore": "allow_ignore",
-}
-
-
-class Decision(BaseModel):
-    """A reviewer's answer. `args`: for edit, the edited action args (e.g. `{"candidates": [...]}`,
-    or the Agent Inbox's whole `{action, args}`); `note`: free text (the message of a respond)."""
-
-    type: DecisionType
-    args: dict[str, Any] | None = None
-    note: str | None = Field(default=None, max_length=4000)
-
-
-class ApprovalSummary(BaseModel):
-    id: str = Field(description="approval id = thread id")
-    thread_id: str
-    interrupt_id: str
-    graph: str
-    action: str
-    job_id: int | None
-    job_title: str | None
-    owner_id: int | None = Field(description="the requisition's recruiter (iCIMS person id)")
-    owner_name: str | None
-    hiring_manager_id: int | None
-    created_at: str | None
-    age_minutes: float | None
-    items: int = Field(description="entries in the request (e.g. shortlisted candidates)")
-    title: str
-    can_resolve: bool
-    allowed: dict[str, bool] = Field(description="decision types the request accepts")
-
-
-class ApprovalDetail(ApprovalSummary):
-    request: dict[str, Any] = Field(
-        description="the Agent Inbox request: action_request, config, description"
-    )
-    description: str
-    args: dict[str, Any]
-    approval_error: str | None = Field(description="why the last edit was refused, if it was")
-
-
-class ResolveResult(BaseModel):
-    approval_id: str
-    status: Literal["resolved", "invalid", "forbidden", "not_found", "conflict", "error"]
-    decision: DecisionType | None = None
-    approver: str | None = None
-    decided_at: str | None = None
-    changes: dict[str, Any] = Field(default_factory=dict)
-    writes: list[dict[str, Any]] = Field(default_factory=list)
-    audit_seq: int | None = None
-    detail: str | None = None
+__all__ = [
+    "ApprovalDetail",
+    "ApprovalService",
+    "ApprovalSummary",
+    "Decision",
+    "DecisionType",
+    "ResolveResult",
+]
 
 
 def _now() -> datetime:
@@ -116,7 +78,7 @@ def _age_minutes(created_at: str | None, now: datetime) -> float | None:
 
 
 class ApprovalService:
-    def __init__(self, service: ServiceState) -> None:
+    def __init__(self, service: ServiceView) -> None:
         self.service = service
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -146,10 +108,10 @@ class ApprovalService:
         )
 
     # -- reading ----------------------------------------------------------------------------------
-    def _pending(self, graph: str | None = None) -> list[tuple[GraphSpec, PendingApproval]]:
+    def _pending(self, graph: str | None = None) -> list[tuple[SpecView, PendingApproval]]:
         specs = [self.service.spec(graph)] if graph else list(self.service.specs.values())
         threads = candidate_thread_ids(self.service.checkpointer)
-        out: list[tuple[GraphSpec, PendingApproval]] = []
+        out: list[tuple[SpecView, PendingApproval]] = []
         for spec in specs:
             for thread in threads:
                 if thread.startswith(spec.thread_prefix):
@@ -158,7 +120,7 @@ class ApprovalService:
 
     def _summary(
         self,
-        spec: GraphSpec,
+        spec: SpecView,
         pending: PendingApproval,
         principal: Principal,
         owners: JobOwners | None,
@@ -193,10 +155,10 @@ class ApprovalService:
             "items": items,
             "title": title,
             "can_resolve": self.can_resolve(principal, owners),
-            "allowed": {k: bool(request.get("config", {}).get(v, True)) for k, v in _ALLOW.items()},
+            "allowed": {k: bool(request.get("config", {}).get(v, True)) for k, v in ALLOW.items()},
         }
 
-    def _owners(self, spec: GraphSpec, pending: PendingApproval) -> JobOwners | None:
+    def _owners(self, spec: SpecView, pending: PendingApproval) -> JobOwners | None:
         if spec.owners_of is not None:
             return spec.owners_of(pending)
         args = pending.request["action_request"].get("args") or {}
@@ -236,13 +198,13 @@ class ApprovalService:
 
     def _find(
         self, principal: Principal, approval_id: str
-    ) -> tuple[GraphSpec, PendingApproval, JobOwners | None]:
+    ) -> tuple[SpecView, PendingApproval, JobOwners | None]:
         spec = self.service.spec_for_thread(approval_id)
         if spec is None:
             raise NotFound(f"no approval {approval_id!r}")
         pending = pending_for_thread(spec.graph, approval_id)
         if not pending:
-            state = spec.graph.get_state({"configurable": {"thread_id": approval_id}})
+            state = spec.graph.get_state(run_config(approval_id))
             owners = self.service.job_owners(spec.job_id_of_state(dict(state.values or {})))
             if state.values and self.can_see(principal, owners):
                 raise Conflict(f"approval {approval_id!r} is not pending (already resolved)")
@@ -254,7 +216,7 @@ class ApprovalService:
 
     def get(self, principal: Principal, approval_id: str) -> ApprovalDetail:
         spec, pending, owners = self._find(principal, approval_id)
-        state = spec.graph.get_state({"configurable": {"thread_id": approval_id}})
+        state = spec.graph.get_state(run_config(approval_id))
         request = dict(pending.request)
         return ApprovalDetail.model_validate(
             {
@@ -281,7 +243,7 @@ class ApprovalService:
                 raise Forbidden("only the requisition's recruiter or an admin can resolve this approval")
             if spec.authorize is not None:
                 spec.authorize(principal, pending)
-            allowed = pending.request.get("config", {}).get(_ALLOW[decision.type], True)
+            allowed = pending.request.get("config", {}).get(ALLOW[decision.type], True)
             if not allowed:
                 raise Invalid(f"this request does not allow {decision.type!r}")
             raw: dict[str, Any] = {"type": decision.type, "args": None}
@@ -298,7 +260,7 @@ class ApprovalService:
                 if not text:
                     raise Invalid("a respond decision needs a note (the message)")
                 raw["args"] = str(text)
-            config = {"configurable": {"thread_id": approval_id}}
+            config = run_config(approval_id)
             values = dict(spec.graph.get_state(config).values or {})
             try:
                 response: HumanResponse = parse_response([raw])
@@ -311,22 +273,24 @@ class ApprovalService:
                 raise Invalid(f"edit not valid: {exc}") from None
             decided_at = _now().isoformat()
             error: str | None = None
+            outcome: RunResult | None = None
             try:
-                spec.graph.invoke(
-                    Command(resume=[{"type": response.type, "args": response.args}]),
-                    {"configurable": {"thread_id": approval_id, "approver": principal.label}},
-                    version="v2",
+                outcome = resume(
+                    spec.graph,
+                    approval_id,
+                    [{"type": response.type, "args": response.args}],
+                    approver=principal.label,
                 )
+                after_values = outcome.values
             except Exception as exc:  # iCIMS down, quota... the approval itself is recorded in the thread
                 error = f"{type(exc).__name__}: {exc}"
-            after = spec.graph.get_state(config)
-            after_values = dict(after.values or {})
+                after_values = dict(spec.graph.get_state(config).values or {})
             approval = after_values.get("approval") or {}
             # Still pending with an `approval_error`: the graph refused the answer and asked again,
             # nothing was written. Pending without one: the next step of a multi-step approval
             # (an offer's next approver).
             refused = after_values.get("approval_error")
-            if error is None and refused and pending_for_thread(spec.graph, approval_id):
+            if outcome is not None and refused and outcome.pending:
                 raise Invalid(refused)
             changes = approval.get("edits") or changes
             writes = [
@@ -369,7 +333,7 @@ class ApprovalService:
 
     def _audit(
         self,
-        spec: GraphSpec,
+        spec: SpecView,
         principal: Principal,
         approval_id: str,
         pending: PendingApproval,
@@ -381,9 +345,7 @@ class ApprovalService:
         error: str | None,
         values: dict[str, Any],
     ) -> Any:
-        trace_id = (values.get("run") or {}).get("trace_id") or hashlib.sha256(
-            approval_id.encode()
-        ).hexdigest()[:32]
+        trace_id = (values.get("run") or {}).get("trace_id") or trace_id_for(approval_id)
         note = decision.note
         body = {
             "graph": spec.name,

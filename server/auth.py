@@ -1,4 +1,4 @@
-"""API keys and roles (DESIGN.md "Trust"; docs/SERVICE_CONTRACT.md).
+"""API keys and roles (DESIGN.md "Trust").
 
 A key looks like `ica_<key id>_<secret>`. Only the key id, a random salt and sha256(salt + secret) are
 stored (SQLite `keys.sqlite` in `data_dir`), so the key is shown once, when it is created, and never

@@ -49,7 +49,7 @@ def format_run(values: dict[str, Any], *, pending: bool) -> str:
 def list_campaigns() -> None:
     """Campaigns (YAML and API-defined) as JSON lines."""
     from agents.nurture.campaigns import all_campaigns
-    from agents.nurture.store import NurtureStore
+    from tools.nurture.store import NurtureStore
 
     settings = state.settings()
     store = NurtureStore.from_settings(settings)
@@ -112,7 +112,7 @@ def tick(
     ] = None,
 ) -> None:
     """Fire the campaigns whose cron matches this minute, once (what the worker does every minute)."""
-    from agents.nurture.scheduler import tick as run_tick
+    from graphs.nurture.scheduler import tick as run_tick
 
     when = datetime.fromisoformat(now) if now else datetime.now(UTC)
     with _open() as service:

@@ -22,7 +22,7 @@ def worker(
     ] = 0,
 ) -> None:
     """Run the event queue: recover what a stopped worker left, then process events until stopped."""
-    from tools.queue.worker import run_worker
+    from server.worker import run_worker
 
     settings = state.settings()
     recovered = run_worker(settings, workers=workers or settings.queue_workers, once=once, nice=nice)

@@ -1,4 +1,4 @@
-"""`POST /copilot/chat`: the recruiter copilot (graphs/copilot.py), streamed as Server-Sent Events.
+"""`POST /copilot/chat`: the recruiter copilot (graphs/copilot/), streamed as Server-Sent Events.
 
 Body `{"message": "...", "thread_id": "..."?}`. The reply is `text/event-stream` with events
 `token` ({text}), `tool_call` ({id, name, args}), `tool_result` ({id, name, status, content}), then
@@ -6,10 +6,11 @@ one `message` ({thread_id, role, content}) or `error` ({message}). With `Accept:
 the same turn comes back as one JSON document ({thread_id, reply, events}) for clients without SSE.
 
 Role-aware: the principal (`server.auth.current_principal`) is passed to the tools, which filter by
-requisition ownership and refuse resolutions by auditors and hiring managers; resolutions go through
-`ServiceState.approvals`. Chat threads are per principal (the key id is part of the checkpoint thread),
-so nobody reads another user's conversation by guessing its id; the chat history lives in its own
-SQLite file (`data_dir/copilot.sqlite`), apart from the approvals' checkpointer.
+requisition ownership and refuse resolutions by auditors and hiring managers; listing and resolving
+go through `ServiceState.approvals`, handed to the copilot as its `ApprovalsPort`. Chat threads are
+per principal (the key id is part of the checkpoint thread), so nobody reads another user's
+conversation by guessing its id; the chat history lives in its own SQLite file
+(`data_dir/copilot.sqlite`), apart from the approvals' checkpointer.
 """
 
 from __future__ import annotations
@@ -17,24 +18,50 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-try:  # The service's auth module (issue 4); until it lands every request is refused.
-    from server.auth import current_principal
-except ImportError:  # pragma: no cover - only while server/auth.py does not exist yet
+from graphs.copilot import ApprovalDecision, CopilotDeps, build_graph, chat_events
+from server.approvals import ApprovalService, Decision
+from server.auth import current_principal
 
-    def current_principal() -> Any:
-        raise HTTPException(status_code=503, detail="authentication is not configured")
-
+if TYPE_CHECKING:
+    from server.state import ServiceState
 
 router = APIRouter(tags=["copilot"])
 
 _lock = threading.Lock()
+
+
+class ServiceApprovals:
+    """The approval service as the copilot's `ApprovalsPort`: the same role filters, validation and
+    audit as `GET /approvals` and `POST /approvals/{id}/resolve`."""
+
+    def __init__(self, approvals: ApprovalService) -> None:
+        self._approvals = approvals
+
+    def list(self, principal: Any, *, job_id: int | None = None) -> Sequence[Any]:
+        kwargs: dict[str, Any] = {"job_id": job_id} if job_id is not None else {}
+        return self._approvals.list(principal, **kwargs)
+
+    def resolve(self, approval_id: str, decision: ApprovalDecision, principal: Any) -> Any:
+        return self._approvals.resolve(principal, approval_id, Decision.model_validate(decision))
+
+
+def copilot_deps(service: ServiceState) -> CopilotDeps:
+    """The copilot over the service's own mirror, rediscovery graph, checkpointer and approvals."""
+    options: dict[str, Any] = {
+        "rediscovery": service.graphs.get("rediscovery"),
+        "checkpointer": service.checkpointer,
+        "approvals": ServiceApprovals(service.approvals),
+    }
+    if service.resources is not None:
+        return CopilotDeps.open(service.resources, **options)
+    return CopilotDeps.from_settings(service.settings, mirror=service.mirror, **options)
 
 
 class ChatRequest(BaseModel):
@@ -67,10 +94,7 @@ def _copilot(request: Request) -> Any:
                 raise HTTPException(status_code=503, detail="service not ready")
             from langgraph.checkpoint.sqlite import SqliteSaver
 
-            from agents.copilot import CopilotDeps
-            from graphs.copilot import build_graph
-
-            deps = CopilotDeps.from_service(service)
+            deps = copilot_deps(service)
             data_dir = service.settings.data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(data_dir / "copilot.sqlite"), check_same_thread=False)
@@ -93,8 +117,6 @@ def _owner(principal: Any) -> str:
 def chat(
     body: ChatRequest, request: Request, principal: Any = Depends(current_principal)
 ) -> StreamingResponse | JSONResponse:
-    from graphs.copilot import chat_events
-
     graph = _copilot(request)
     public_id = body.thread_id or uuid.uuid4().hex
     thread_id = f"copilot:{_owner(principal)}:{public_id}"

@@ -13,33 +13,33 @@ import asyncio
 import json
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from graphs.kit.inbox import describe
+from graphs.rediscovery import RediscoveryDeps, build_graph, list_pending, resume_run, start_run
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig, client_env
 from sandbox.server import ServerThread
-from server.cli import format_rediscover_report, format_sync_summary, format_writes, sync_summary
+from server import demo_nurture, demo_offer, demo_triage
+from server.cli_reports import (
+    format_rediscover_report,
+    format_sync_summary,
+    format_writes,
+    rediscover_report,
+    sync_summary,
+)
+from server.demo_context import DemoContext
+from tools.checkpoint import open_checkpointer
 from tools.icims.budget import RequestBudget
 from tools.icims.client import ICIMSClient
+from tools.icims.codes import APPLICANT_NEW_SUBMISSION, EMPLOYEE_FOLDER, JOB_APPROVED, list_node
 from tools.logs import configure_logging
 from tools.mirror import MirrorStore, MirrorSync
 from tools.settings import Settings
 
-
-@dataclass
-class DemoContext:
-    """What each demo step gets (docs/AGENTS_CONTRACT.md): the settings pointing at the running
-    sandbox, the synced mirror, the sandbox's state (write log, clock, tenant) and its URL."""
-
-    settings: Settings
-    store: MirrorStore
-    sandbox: Any  # sandbox.state.SandboxState
-    sandbox_url: str
-    step: int
+__all__ = ["DemoContext", "run_demo"]
 
 
 def run_demo(*, people: int, seed: int) -> None:
@@ -75,16 +75,12 @@ def run_demo(*, people: int, seed: int) -> None:
 
         _rediscover(settings, store, sandbox)
 
-        # The other agents, each as one numbered step (docs/AGENTS_CONTRACT.md).
-        from server.demo_nurture import demo_step as nurture_step
-        from server.demo_offer import demo_step as offer_step
-        from server.demo_triage import demo_step as triage_step
-
+        # The other agents, each as one numbered step.
         ctx = DemoContext(settings=settings, store=store, sandbox=sandbox, sandbox_url=server.url, step=10)
         # Per-event log lines (accepted, duplicate, done) are for operators; the steps print summaries.
         configure_logging("WARNING")
         try:
-            for step in (triage_step, nurture_step, offer_step):
+            for step in (demo_triage.demo_step, demo_nurture.demo_step, demo_offer.demo_step):
                 step(ctx)
                 ctx.step += 1
         finally:
@@ -110,7 +106,7 @@ def _simulate_recruiter_activity(sandbox) -> dict[str, list[int]]:
     candidates = [
         pid
         for pid, record in sorted(tenant.records["people"].items())
-        if record.data.get("folder", {}).get("id") != "D32010"
+        if record.data.get("folder", {}).get("id") != EMPLOYEE_FOLDER
     ]
     edited = candidates[:5]
     for pid in edited:
@@ -124,7 +120,7 @@ def _simulate_recruiter_activity(sandbox) -> dict[str, list[int]]:
         {
             "baseprofile": job_id,
             "associatedprofile": new_person,
-            "status": {"id": "D10100", "value": "New Submissions", "formattedvalue": "New Submissions"},
+            "status": list_node(APPLICANT_NEW_SUBMISSION),
             "source": "Career Site",
         },
     )
@@ -134,11 +130,6 @@ def _simulate_recruiter_activity(sandbox) -> dict[str, list[int]]:
 
 
 def _rediscover(settings: Settings, store: MirrorStore, sandbox) -> None:
-    from graphs.kit.inbox import describe
-    from graphs.rediscovery import RediscoveryDeps, build_graph, list_pending, resume_run, start_run
-    from server.cli import rediscover_report
-    from tools.checkpoint import open_checkpointer
-
     job_id = _open_requisition(store)
     deps = RediscoveryDeps.from_settings(settings, mirror=store)
     with open_checkpointer(settings) as saver:
@@ -214,7 +205,7 @@ def _rediscover(settings: Settings, store: MirrorStore, sandbox) -> None:
 def _open_requisition(store: MirrorStore) -> int:
     """The open (Approved) job with the most mirrored people sharing words with its title: a
     requisition the demo tenant has real candidates for."""
-    jobs = [r for r in store.iter_records("jobs") if (r.data.get("folder") or {}).get("id") == "D31001"]
+    jobs = [r for r in store.iter_records("jobs") if (r.data.get("folder") or {}).get("id") == JOB_APPROVED]
     if not jobs:
         raise RuntimeError("the demo tenant has no open requisition")
     titles: dict[str, int] = {}

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from agents.nurture.timing import quiet_reason
+
 if TYPE_CHECKING:
     from agents.nurture.models import Campaign
     from server.demo import DemoContext
@@ -24,8 +26,6 @@ CAMPAIGN = "talent-community"
 def send_window(now: datetime, campaign: Campaign) -> datetime:
     """`now`, or 10:00 in the campaign's default zone on its next working day when `now` is quiet."""
     from zoneinfo import ZoneInfo
-
-    from agents.nurture.timing import quiet_reason
 
     rules = campaign.quiet_hours
     if quiet_reason(now, rules.default_timezone, rules) is None:
@@ -81,8 +81,6 @@ def demo_step(ctx: DemoContext, *, embeddings: Any = None) -> None:
                 typer.echo(f"     person {d['person_id']:>5} {d['template']:<10} {role:<38} {status}")
             # One whose candidate may be written to now (their own time zone's quiet hours and
             # working days): the demo shows a send, not a deferral.
-            from agents.nurture.timing import quiet_reason
-
             zones = {s["person_id"]: s["timezone"] for s in values.get("selected") or []}
             sendable = [d for d in drafts if not d["moderation"]["held"]]
             chosen = next(

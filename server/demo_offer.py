@@ -1,5 +1,5 @@
 """`make demo` step: an offer drafted, routed, approved step by step, attached in the sandbox, and one
-counter-offer analysed (docs/AGENTS_CONTRACT.md, `demo_step(ctx: DemoContext)`)."""
+counter-offer analysed."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from tools.icims.codes import APPLICANT_OFFER
+
 if TYPE_CHECKING:
     from server.demo import DemoContext
-
-OFFER_STATUS_ID = "C51221"
 
 
 def _offer_workflow(ctx: DemoContext) -> int:
@@ -25,7 +25,7 @@ def _offer_workflow(ctx: DemoContext) -> int:
         person_id = link_id(record.data.get("associatedprofile"))
         if not job.get(soc_field) or person_id is None or ctx.store.is_erased(person_id):
             continue
-        if (record.data.get("status") or {}).get("id") == OFFER_STATUS_ID:
+        if (record.data.get("status") or {}).get("id") == APPLICANT_OFFER:
             return record.id
         fallback = fallback or record.id
     if fallback is None:

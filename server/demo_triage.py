@@ -193,4 +193,4 @@ def build_worker(app: Any) -> Any:
     from tools.queue import build_queue
 
     service = app.state.service
-    return build_queue(service.settings).bind(service)
+    return build_queue(service.settings).bind(service, service.event_routes())

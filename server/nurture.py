@@ -17,10 +17,14 @@ from pydantic import BaseModel, Field
 
 from agents.nurture.campaigns import CAMPAIGN_DIR, CampaignError, all_campaigns, get_campaign, parse_campaign
 from agents.nurture.models import Campaign
-from agents.nurture.stops import record_reply, unsubscribe
-from agents.nurture.tokens import InvalidToken
+from agents.nurture.tokens import InvalidToken, verify
+from graphs.kit.inbox import pending_for_thread
+from graphs.nurture import start_run
+from graphs.nurture.stops import record_reply, unsubscribe
+from server.approvals import Decision
 from server.auth import CurrentPrincipal, Principal, require_roles
 from server.errors import Invalid, NotFound, Upstream
+from tools.nurture.secret import secret_for
 
 router = APIRouter(prefix="/nurture", tags=["nurture"])
 
@@ -114,9 +118,6 @@ def delete_campaign(campaign_id: str, principal: Admin, deps: Deps) -> dict[str,
 def run_campaign(
     campaign_id: str, body: RunRequest, principal: Writer, request: Request, deps: Deps
 ) -> RunStarted:
-    from graphs.kit.inbox import pending_for_thread
-    from graphs.nurture import start_run
-
     _campaign(deps, campaign_id)
     graph = request.app.state.service.graphs["nurture"]
     try:
@@ -165,8 +166,6 @@ def _page(title: str, text: str, *, form_token: str | None = None, status_code: 
 
 @router.get("/unsubscribe", response_class=HTMLResponse, summary="Unsubscribe confirm page (no API key)")
 def unsubscribe_page(token: str, deps: Deps) -> HTMLResponse:
-    from agents.nurture.tokens import secret_for, verify
-
     try:
         verify(token, secret_for(deps.settings))
     except InvalidToken:
@@ -200,12 +199,10 @@ def unsubscribe_now(
     return _page("You are unsubscribed", "You will not receive further recruiting emails from us.")
 
 
-def page_decision(form: Any, args: dict[str, Any]) -> Any:
+def page_decision(form: Any, args: dict[str, Any]) -> Decision:
     """The inbox form of `_nurture_approval.html` -> a `Decision`; ValueError says what to fix.
     Every ticked, unchanged, non-held draft and nothing else -> accept; anything else -> an edit
     listing the kept drafts (changed text is moderated again by the graph)."""
-    from server.approvals import Decision
-
     choice = str(form.get("decision") or "")
     note = str(form.get("note") or "").strip() or None
     if choice == "respond":

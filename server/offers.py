@@ -1,4 +1,4 @@
-"""Offers API and the offer graph's registration in the service (docs/AGENTS_CONTRACT.md).
+"""Offers API; the graph's registration is `graphs.offer.kind:KIND`.
 
     POST /offers                          start an offer (proposed terms) -> its first approval step
     GET  /offers/{workflow_id}            status, every version and decision, the negotiation
@@ -11,9 +11,7 @@ Recruiters act on the requisitions they own, admins on all; auditors and hiring 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,87 +23,20 @@ from graphs.kit.inbox import pending_for_thread
 from graphs.offer import (
     CounterInput,
     OfferBusy,
-    OfferDeps,
     OfferError,
     OfferStart,
-    build_graph,
     counter_offer,
     offer_thread_id,
     offer_view,
     start_offer,
-    validate_decision,
 )
+from graphs.offer.kind import workflow_job
 from server.auth import CurrentPrincipal, Principal, require_roles
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Upstream
-from server.state import GraphSpec, ServiceState
+from server.state import ServiceState
 from tools.icims.errors import ICIMSError
-from tools.mirror.store import link_id
 
 router = APIRouter(prefix="/offers", tags=["offers"])
-
-
-@dataclass
-class OfferGraphSpec(GraphSpec):
-    """Offer threads end with the workflow id, not a job id: the job comes from the thread's state,
-    else from the mirrored workflow."""
-
-    mirror: Any = None
-
-    def job_id_of_state(self, values: dict[str, Any]) -> int | None:
-        job_id = (values.get("context") or {}).get("job_id")
-        return int(job_id) if job_id is not None else None
-
-    def job_id_of_thread(self, thread_id: str) -> int | None:
-        state = self.graph.get_state({"configurable": {"thread_id": thread_id}})
-        found = self.job_id_of_state(dict(state.values or {}))
-        if found is not None:
-            return found
-        tail = thread_id.rsplit(":", 1)[-1]
-        return _workflow_job(self.mirror, int(tail)) if tail.isdigit() else None
-
-
-def _workflow_job(mirror: Any, workflow_id: int) -> int | None:
-    data = mirror.get_data("applicantworkflows", workflow_id) if mirror is not None else None
-    return link_id((data or {}).get("baseprofile"))
-
-
-def service_spec(state: ServiceState) -> GraphSpec:
-    """SERVICE_GRAPHS entry: the offer graph on the service's checkpointer, mirror and audit log."""
-    deps = OfferDeps.from_settings(state.settings, mirror=state.mirror, audit=state.audit)
-    state.deps["offer"] = deps
-    graph = build_graph(state.checkpointer, deps=deps)
-    customer = state.settings.icims_customer_id
-
-    def validate(values: dict[str, Any], response: Any) -> dict[str, Any]:
-        return validate_decision(values, response, policy=deps.policy, today=deps.today())
-
-    return OfferGraphSpec(
-        name="offer",
-        graph=graph,
-        thread_prefix="offer:",
-        input_model=OfferStart,
-        thread_id=lambda req: offer_thread_id(customer, req.workflow_id),  # type: ignore[attr-defined]
-        job_id_of_input=lambda req: _workflow_job(state.mirror, req.workflow_id),  # type: ignore[attr-defined]
-        validate_decision=validate,
-        authorize=partial(authorize_step, approvers=state.settings.offer_approvers),
-        mirror=state.mirror,
-    )
-
-
-def authorize_step(principal: Principal, pending: Any, *, approvers: dict[str, list[str]]) -> None:
-    """Only the approvers policy names sign a step: the recruiter step is the requisition's recruiter
-    (or an admin; the owner check ran before this), any other step a key named in `offer_approvers`
-    for its role, or an admin when that role lists nobody. Counter-offer replies are the recruiter's."""
-    args = (pending.request.get("action_request") or {}).get("args") or {}
-    role = (args.get("step") or {}).get("role") if isinstance(args.get("step"), dict) else None
-    if role in (None, "recruiter"):
-        return
-    named = approvers.get(role) or []
-    if named:
-        if principal.name not in named:
-            raise Forbidden(f"the {role} step of this offer is signed by {', '.join(named)}")
-    elif not principal.is_admin:
-        raise Forbidden(f"the {role} step of this offer needs an admin or a configured {role} approver")
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
@@ -183,7 +114,7 @@ def _thread(service: ServiceState, principal: Principal, workflow_id: int, *, wr
 
 @router.post("", response_model=OfferInfo, summary="Draft an offer and route it for approval")
 def create_offer(body: StartOffer, principal: Writer, service: Service) -> OfferInfo:
-    job_id = _workflow_job(service.mirror, body.workflow_id)
+    job_id = workflow_job(service.mirror, body.workflow_id)
     if job_id is not None or not principal.is_admin:
         _check(service, principal, job_id, body.workflow_id, write=True)
     try:

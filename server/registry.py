@@ -1,23 +1,22 @@
-"""The workflows this service runs, one line per graph package, in the order they open (a graph
-may use the deps of one above it: nurture ranks with rediscovery's candidate index)."""
+"""The workflows this service runs, one line per graph package, in the order they open: a graph may
+use the deps of one above it (nurture ranks with rediscovery's candidate index), and an iCIMS event
+type handled by several reaches them in this order (a status change: offer, then nurture)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from graphs.kit.kind import GraphKind
+from graphs.nurture.kind import KIND as NURTURE
+from graphs.offer.kind import KIND as OFFER
+from graphs.rediscovery.kind import KIND as REDISCOVERY
+from graphs.triage.kind import KIND as TRIAGE
 
-# "module:attribute": a `graphs.kit.kind.GraphKind`, or a registration function (state) -> GraphSpec.
-REGISTERED: tuple[str, ...] = (
-    "server.state:rediscovery_spec",
-    "server.offers:service_spec",
-    "graphs.nurture:service_spec",
-    "graphs.triage:service_spec",
+KINDS: tuple[GraphKind, ...] = (
+    REDISCOVERY,
+    OFFER,
+    NURTURE,
+    TRIAGE,
 )
 
 
-def registered() -> list[Any]:
-    out = []
-    for target in REGISTERED:
-        module, _, name = target.partition(":")
-        out.append(getattr(importlib.import_module(module), name))
-    return out
+def registered() -> list[GraphKind]:
+    return list(KINDS)

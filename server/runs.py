@@ -23,11 +23,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from graphs.kit.inbox import unfinished
+from graphs.kit.runs import approved_unfinished, run_config
+from server.approvals import ApprovalService
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Upstream
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
     from server.auth import Principal
-    from server.state import GraphSpec, ServiceState
+    from server.service_types import ServiceView, SpecView
 
 RunStatus = Literal["running", "interrupted", "stopped", "done", "error"]
 KEEP_FINISHED = 200
@@ -102,12 +106,12 @@ def _summarise_update(node: str, update: Any) -> dict[str, Any]:
 
 
 class RunService:
-    def __init__(self, service: ServiceState) -> None:
+    def __init__(self, service: ServiceView) -> None:
         self.service = service
         self._handles: OrderedDict[str, RunHandle] = OrderedDict()
 
     # -- permissions ------------------------------------------------------------------------------
-    def _check_start(self, principal: Principal, spec: GraphSpec, job_id: int | None) -> None:
+    def _check_start(self, principal: Principal, spec: SpecView, job_id: int | None) -> None:
         if principal.role == "admin":
             return
         if principal.role != "recruiter":
@@ -131,14 +135,16 @@ class RunService:
         running = self._handles.get(thread_id)
         if running is not None and not running.done:
             raise Conflict(f"a run is already in progress on {thread_id}")
-        config = {"configurable": {"thread_id": thread_id, "approver": principal.label}}
+        config = run_config(thread_id, principal.label)
         payload: dict[str, Any] | None = request.model_dump(mode="json", exclude_none=True)
         if not body.restart:
             state = await spec.graph.aget_state(config)
             if state.interrupts:
                 return await asyncio.to_thread(self.info, principal, thread_id, True)
-            if unfinished(state) and ((state.values or {}).get("approval") or {}).get("decision"):
-                payload = None  # approved but stopped mid-way (a crash while writing): finish it
+            if await asyncio.to_thread(approved_unfinished, spec.graph, thread_id):
+                # Approved but stopped mid-way (a crash while writing): streaming from no input is
+                # `graphs.kit.runs.finish` with progress events; no second approval is asked.
+                payload = None
         handle = RunHandle(thread_id=thread_id, graph=spec.name)
         self._handles[thread_id] = handle
         self._handles.move_to_end(thread_id)
@@ -158,7 +164,7 @@ class RunService:
         return await asyncio.to_thread(self.info, principal, thread_id)
 
     async def _execute(
-        self, handle: RunHandle, spec: GraphSpec, payload: dict[str, Any] | None, config: dict[str, Any]
+        self, handle: RunHandle, spec: SpecView, payload: dict[str, Any] | None, config: RunnableConfig
     ) -> None:
         await handle.publish("start", {"thread_id": handle.thread_id, "graph": handle.graph})
         status: RunStatus = "done"
@@ -189,13 +195,13 @@ class RunService:
         if spec is None:
             raise NotFound(f"no run {thread_id!r}")
         handle = self._handles.get(thread_id)
-        state = spec.graph.get_state({"configurable": {"thread_id": thread_id}})
+        state = spec.graph.get_state(run_config(thread_id))
         values = dict(state.values or {})
         if not values and handle is None:
             raise NotFound(f"no run {thread_id!r}")
         job_id = spec.job_id_of_state(values) or spec.job_id_of_thread(thread_id)
         owners = self.service.job_owners(job_id)
-        if not self.service.approvals.can_see(principal, owners):
+        if not ApprovalService.can_see(principal, owners):
             raise NotFound(f"no run {thread_id!r}")
         status: RunStatus
         if handle is not None and not handle.done:

@@ -1,4 +1,4 @@
-"""`ServiceState`: everything the service's routers share (docs/SERVICE_CONTRACT.md).
+"""`ServiceState`: everything the service's routers share.
 
 One per app, built at startup by `create_app`'s lifespan and kept as `app.state.service`. It holds
 the checkpointer (where pending approvals live, so they survive restarts), the compiled graphs, the
@@ -22,17 +22,21 @@ from typing import TYPE_CHECKING, Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 
-from graphs.kit.kind import GraphKind, JobOwners, NotAllowed, OpenGraph, open_kind
+from graphs.kit.kind import JobOwners, NotAllowed, OpenGraph, open_kind
 from graphs.kit.resources import Resources
+from server.approvals import ApprovalService
+from server.auth import KeyStore
+from server.errors import Forbidden, NotFound
+from server.registry import KINDS
+from server.runs import RunService
+from tools.audit import AuditLog
+from tools.checkpoint import open_checkpointer
+from tools.events.routing import EventRoutes
+from tools.mirror import MirrorStore
 from tools.mirror.store import link_id
 
 if TYPE_CHECKING:
     from graphs.kit.inbox import HumanResponse
-    from server.approvals import ApprovalService
-    from server.auth import KeyStore
-    from server.runs import RunService
-    from tools.audit import AuditLog
-    from tools.mirror import MirrorStore
     from tools.settings import Settings
 
 
@@ -158,9 +162,6 @@ class ServiceState:
     warmer: Any = None  # server.pool_warmer.PoolWarmer: rediscovery's index, built off the request path
 
     def __post_init__(self) -> None:
-        from server.approvals import ApprovalService
-        from server.runs import RunService
-
         self.approvals = ApprovalService(self)
         self.runs = RunService(self)
 
@@ -170,12 +171,19 @@ class ServiceState:
         self.graphs[spec.name] = spec.graph
 
     def spec(self, name: str) -> GraphSpec:
-        from server.errors import NotFound
-
         try:
             return self.specs[name]
         except KeyError:
             raise NotFound(f"no graph named {name!r}; known: {', '.join(sorted(self.specs))}") from None
+
+    def event_routes(self) -> EventRoutes:
+        """Which handlers each iCIMS event type goes to: the kinds' declared events, in registry
+        order (a status change reaches offer, then nurture)."""
+        return EventRoutes.of(
+            (event_type, name, handler)
+            for name, opened in self.opened.items()
+            for event_type, handler in opened.kind.events.items()
+        )
 
     def spec_for_thread(self, thread_id: str) -> GraphSpec | None:
         for spec in self.specs.values():
@@ -223,35 +231,6 @@ class ServiceState:
             self.mirror.close()
 
 
-def rediscovery_spec(state: ServiceState) -> GraphSpec:
-    from graphs import rediscovery as rd
-
-    settings = state.settings
-    deps = rd.RediscoveryDeps.from_settings(
-        settings,
-        mirror=state.mirror,
-        embeddings=state.resources.embeddings if state.resources else None,
-        **(state.resources.overrides.get("rediscovery", {}) if state.resources else {}),
-    )
-    state.deps["rediscovery"] = deps
-    graph = rd.build_graph(state.checkpointer, deps=deps)
-
-    def validate(values: dict[str, Any], response: HumanResponse) -> dict[str, Any]:
-        # The graph's own check (same pydantic models, same rules), run before resuming anything.
-        _, edits = rd._decide(deps, values, response)
-        return edits
-
-    return GraphSpec(
-        name="rediscovery",
-        graph=graph,
-        thread_prefix="rediscovery:",
-        input_model=rd.RediscoveryRequest,
-        thread_id=lambda req: rd.rediscovery_thread_id(settings.icims_customer_id, req.job_id),  # type: ignore[attr-defined]
-        job_id_of_input=lambda req: int(req.job_id),  # type: ignore[attr-defined]
-        validate_decision=validate,
-    )
-
-
 def spec_of(opened: OpenGraph) -> GraphSpec:
     """The service's view of a kind opened in this process (deps bound into its hooks)."""
     kind, deps = opened.kind, opened.deps
@@ -268,8 +247,6 @@ def spec_of(opened: OpenGraph) -> GraphSpec:
         allowed = kind.authorize
 
         def authorize(principal: Any, pending: Any) -> None:
-            from server.errors import Forbidden
-
             try:
                 allowed(deps, principal, pending)
             except NotAllowed as exc:
@@ -324,12 +301,6 @@ def open_service(
     the registry's graphs (`server.registry`). `warm_rediscovery` keeps rediscovery's candidate index
     built in the background (the HTTP service, where recruiters wait on runs; not the queue worker
     or one-off commands, which would spend the CPU their own work needs)."""
-    from server.auth import KeyStore
-    from server.registry import registered
-    from tools.audit import AuditLog
-    from tools.checkpoint import open_checkpointer
-    from tools.mirror import MirrorStore
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open_checkpointer(settings) as saver:
         checkpointer = ThreadedSaver(saver)
@@ -353,16 +324,11 @@ def open_service(
             resources=resources,
         )
         try:
-            for entry in kinds if kinds is not None else registered():
-                if isinstance(entry, GraphKind):
-                    opened = open_kind(entry, resources, checkpointer)
-                    state.opened[entry.name] = opened
-                    state.deps[entry.name] = opened.deps
-                    state.register(spec_of(opened))
-                else:  # a registration function: (state) -> GraphSpec
-                    spec = entry(state)
-                    resources.shared[spec.name] = state.deps.get(spec.name)
-                    state.register(spec)
+            for kind in kinds if kinds is not None else KINDS:
+                opened = open_kind(kind, resources, checkpointer)
+                state.opened[kind.name] = opened
+                state.deps[kind.name] = opened.deps
+                state.register(spec_of(opened))
             if warm_rediscovery and settings.rediscovery_pool_warm and "rediscovery" in state.deps:
                 from server.pool_warmer import PoolWarmer
 

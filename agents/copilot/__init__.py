@@ -1,12 +1,6 @@
-"""The recruiter copilot: a deterministic intent parser and the typed tools the chat graph calls.
-
-`graphs/copilot.py` wires them into a LangGraph chat agent; `server/copilot.py` serves it as
-`POST /copilot/chat`. Tools only read, or start a rediscovery that pauses at its approval interrupt,
-or resolve a pending approval through the approval service (or the graph's interrupt resume): none
-writes to iCIMS directly.
-"""
+"""The recruiter copilot's domain logic: the deterministic intent parser that turns a message into
+one of the copilot's tool calls (`graphs/copilot/` holds the tools and the chat graph)."""
 
 from agents.copilot.intents import Intent, parse_intent
-from agents.copilot.tools import Caller, CopilotDeps, caller_from, make_copilot_tools
 
-__all__ = ["Caller", "CopilotDeps", "Intent", "caller_from", "make_copilot_tools", "parse_intent"]
+__all__ = ["Intent", "parse_intent"]

@@ -18,9 +18,10 @@ from pydantic import BaseModel, Field
 from agents.enrichment.credentials import DEGREE_ORDER, canonical_certification
 from agents.enrichment.dates import parse_date, total_years
 from agents.enrichment.profile import enrich
+from agents.enrichment.seniority import tier_from_title, tier_from_years
 from agents.enrichment.skills import canonical_skill
 from agents.enrichment.text import locate
-from agents.enrichment.titles import map_title, tier_from_title, tier_from_years
+from agents.enrichment.titles import map_title
 from agents.models import (
     CandidateProfile,
     Certification,

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agents.enrichment.credentials import DEGREE_ORDER, find_certifications, find_degrees
-from agents.enrichment.profile import US_STATES, _remote_mode, _value
+from agents.enrichment.fields import field_value
+from agents.enrichment.location import US_STATES, remote_mode
+from agents.enrichment.seniority import tier_from_title
 from agents.enrichment.skills import canonical_skill, find_skills, skill_index
 from agents.enrichment.text import evidence, lines, trim_span
-from agents.enrichment.titles import map_title, tier_from_title
+from agents.enrichment.titles import map_title
 from agents.models import DegreeLevel, Evidence, Location, RemoteMode, Requisition
 from tools.reference import occupations
 from tools.settings import DEFAULT_FIELD_MAP
@@ -294,7 +296,7 @@ def requisition_from_posting(query_id: str, title: str, description: str) -> Req
 
 
 def _split_skills(value: Any) -> list[str]:
-    text = _value(value) if not isinstance(value, list) else "; ".join(str(v) for v in value)
+    text = field_value(value) if not isinstance(value, list) else "; ".join(str(v) for v in value)
     if not text:
         return []
     parts = [p.strip() for p in re.split(r"[;\n]", text) if p.strip()]
@@ -305,7 +307,7 @@ def _split_skills(value: Any) -> list[str]:
 
 
 def _job_location(node: Any) -> Location:
-    value = _value(node)
+    value = field_value(node)
     if not value:
         return Location()
     # "Boston, MA" or "Harbor Analytics - Boston" (company - city).
@@ -324,17 +326,17 @@ def requisition_from_job(
     qualifications as the description; must-have / nice-to-have skills, SOC code and remote mode from the
     tenant's custom fields (parsed from the description when those are empty)."""
     fmap = {**DEFAULT_FIELD_MAP, **(field_map or {})}
-    title = _value(fields.get("jobtitle")) or ""
-    parts = [_value(fields.get(key)) for key in ("overview", "responsibilities", "qualifications")]
+    title = field_value(fields.get("jobtitle")) or ""
+    parts = [field_value(fields.get(key)) for key in ("overview", "responsibilities", "qualifications")]
     description = "\n\n".join(p for p in parts if p)
     parsed = parse_requirements(description, title)
     must = _split_skills(fields.get(fmap["job_must_have_skills"]))
     nice = [s for s in _split_skills(fields.get(fmap["job_nice_to_have_skills"])) if s not in must]
     if not must and not nice:
         must, nice = parsed.must_have, parsed.nice_to_have
-    code, occupation_title = _occupation(_value(fields.get(fmap["job_soc_code"])), title)
-    remote_value = _value(fields.get(fmap["job_remote"]))
-    remote = _remote_mode(remote_value) if remote_value else parsed.remote
+    code, occupation_title = _occupation(field_value(fields.get(fmap["job_soc_code"])), title)
+    remote_value = field_value(fields.get(fmap["job_remote"]))
+    remote = remote_mode(remote_value) if remote_value else parsed.remote
     location = _job_location(fields.get("joblocation"))
     if location.city is None and location.state is None:
         location = parsed.location

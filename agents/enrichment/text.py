@@ -15,6 +15,11 @@ _CLAUSE_BREAK = re.compile(r"(?<=[.;!?])\s+|\s+[•·▪●◦]\s*|\s{3,}|\t")
 _EDGE_TRIM = " \t\r\n-–—•·▪●◦*:;,|>"
 
 
+def word_set(text: str) -> frozenset[str]:
+    """A vocabulary written as one whitespace-separated string (long word lists stay readable)."""
+    return frozenset(text.split())
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     start: int

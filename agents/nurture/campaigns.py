@@ -1,11 +1,11 @@
 """The campaign catalogue: YAML files shipped in `agents/nurture/campaigns/` and in the settings'
-`nurture_campaign_dir`, plus campaigns created through the API (stored in `NurtureStore`; a stored
-campaign with the same id as a file replaces it)."""
+`nurture_campaign_dir`, plus campaigns created through the API (their JSON passed in from
+`tools.nurture.store.NurtureStore`; a stored campaign with the same id as a file replaces it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -13,8 +13,12 @@ from pydantic import ValidationError
 from agents.nurture.drafting import template_exists
 from agents.nurture.models import Campaign
 
-if TYPE_CHECKING:
-    from agents.nurture.store import NurtureStore
+
+class CampaignSource(Protocol):
+    """Where the API-defined campaigns are kept (`tools.nurture.store.NurtureStore`)."""
+
+    def campaign_definitions(self) -> list[str]: ...
+
 
 CAMPAIGN_DIR = Path(__file__).resolve().parent / "campaigns"
 
@@ -57,13 +61,14 @@ def yaml_campaigns(extra_dir: Path | None = None) -> dict[str, Campaign]:
     return out
 
 
-def all_campaigns(store: NurtureStore, extra_dir: Path | None = None) -> dict[str, Campaign]:
+def all_campaigns(store: CampaignSource, extra_dir: Path | None = None) -> dict[str, Campaign]:
     campaigns = yaml_campaigns(extra_dir)
-    campaigns.update({c.id: c for c in store.stored_campaigns()})
+    stored = (Campaign.model_validate_json(text) for text in store.campaign_definitions())
+    campaigns.update({c.id: c for c in stored})
     return dict(sorted(campaigns.items()))
 
 
-def get_campaign(store: NurtureStore, campaign_id: str, extra_dir: Path | None = None) -> Campaign:
+def get_campaign(store: CampaignSource, campaign_id: str, extra_dir: Path | None = None) -> Campaign:
     campaigns = all_campaigns(store, extra_dir)
     if campaign_id not in campaigns:
         known = ", ".join(campaigns) or "none"

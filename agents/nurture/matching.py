@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.nurture.drafting import RoleSlot, SkillSlot, short_quote
+from tools.icims.codes import JOB_APPROVED
 
-OPEN_JOB_FOLDER = "D31001"
 SHORTLIST = 3
 # Below this score the message does not name the role: a weak match reads as a form letter.
 MIN_ROLE_SCORE = 40
@@ -45,7 +45,7 @@ def open_jobs(deps: Any) -> JobIndex:
     jobs: dict[int, OpenJob] = {}
     for record in deps.mirror.iter_records("jobs"):
         folder = record.data.get("folder")
-        if isinstance(folder, dict) and folder.get("id") == OPEN_JOB_FOLDER:
+        if isinstance(folder, dict) and folder.get("id") == JOB_APPROVED:
             requisition = deps.requisition_from_job(str(record.id), record.data)
             jobs[record.id] = OpenJob(record.id, requisition.title, requisition)
     ranker = None

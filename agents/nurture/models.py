@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tools.icims.codes import SOURCE_WORKFLOW_NOT_INTERESTED
+
 StopReason = Literal["replied", "applied", "hired", "opted_out", "step_limit"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -33,7 +35,7 @@ class Target(BaseModel):
     states: list[str] = Field(default_factory=list, description="address state abbreviations")
     countries: list[str] = Field(default_factory=list, description="address country abbreviations")
     # Source-workflow statuses to leave out (default: "Not Interested").
-    exclude_pool_statuses: list[str] = Field(default_factory=lambda: ["D37002021004"])
+    exclude_pool_statuses: list[str] = Field(default_factory=lambda: [SOURCE_WORKFLOW_NOT_INTERESTED])
 
 
 class Step(BaseModel):

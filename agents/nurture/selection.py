@@ -18,15 +18,10 @@ from typing import Any
 from sqlalchemy import select
 
 from agents.nurture.models import Campaign
-from agents.nurture.store import ALL_CAMPAIGNS, Contact
 from agents.nurture.timing import abbrev, person_timezone, quiet_reason
+from tools.icims.codes import APPLICANT_HIRED, CLOSED_APPLICATION, PURGED_FOLDER
 from tools.mirror.store import RecordRow, link_id
-
-PURGED_FOLDER = "D32099"
-HIRED = "D10105"
-# Applicant workflow statuses after which the person is no longer "in an active application".
-CLOSED_APPLICATION = frozenset({"C51222", "C51223"})  # Rejected, Withdrawn
-CONTACTED_STATUS = "D37002021002"
+from tools.nurture.store import ALL_CAMPAIGNS, Contact
 
 # Exclusion reasons in the order they are checked (the run summary lists them in this order).
 REASONS = (
@@ -199,7 +194,7 @@ def select_members(
             if stop in reasons and stop in campaign.stop_on:
                 return stop
         statuses = applications.get(pid, [])
-        if HIRED in statuses:
+        if APPLICANT_HIRED in statuses:
             return "hired"
         if any(s not in CLOSED_APPLICATION for s in statuses):
             return "active_application"

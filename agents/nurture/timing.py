@@ -1,4 +1,5 @@
-"""The candidate's time zone (from their address) and whether a moment is inside quiet hours.
+"""The candidate's time zone (from their address), whether a moment is inside quiet hours, and
+whether a campaign's cron schedule is due at a minute.
 
 A compact table: US states by their main zone (a few states span two; the larger population's zone
 wins), then countries by their capital's zone. Unknown -> the campaign's default zone.
@@ -6,11 +7,11 @@ wins), then countries by their capital's zone. Unknown -> the campaign's default
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agents.nurture.models import WEEKDAYS, QuietHours
+from agents.nurture.models import WEEKDAYS, QuietHours, parse_cron
 
 _EASTERN = "America/New_York"
 _CENTRAL = "America/Chicago"
@@ -117,3 +118,13 @@ def quiet_reason(now: datetime, zone: str, rules: QuietHours) -> str | None:
         return None  # no quiet period
     quiet = (start <= clock or clock < end) if start > end else (start <= clock < end)
     return "quiet_hours" if quiet else None
+
+
+def is_due(schedule: str | None, now: datetime) -> bool:
+    """Whether a cron `schedule` (five fields) matches `now`'s minute, evaluated with `huey.crontab`."""
+    from huey import crontab
+
+    if not schedule:
+        return False
+    # huey's crontab compares naive fields: evaluate in UTC.
+    return bool(crontab(**parse_cron(schedule))(now.astimezone(UTC).replace(tzinfo=None)))

@@ -1,8 +1,7 @@
 """Signed unsubscribe tokens: `<payload>.<signature>`, both base64url, HMAC-SHA256 over the payload.
 
 The payload names the person, campaign and step the message was for; nothing else (it travels in
-links). The secret comes from settings (`nurture_unsubscribe_secret`) or, by default, a random one
-created once in `data_dir`, so links keep working across restarts of the same installation.
+links). The secret is passed in (`tools.nurture.secret.secret_for` reads or creates it).
 """
 
 from __future__ import annotations
@@ -11,14 +10,8 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-
-if TYPE_CHECKING:
-    from tools.settings import Settings
 
 
 class InvalidToken(ValueError):
@@ -38,23 +31,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def secret_for(settings: Settings) -> bytes:
-    configured = settings.nurture_unsubscribe_secret
-    if configured is not None and configured.get_secret_value():
-        return configured.get_secret_value().encode("utf-8")
-    path = Path(settings.data_dir) / "nurture_unsubscribe.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Exclusive create: two processes starting together keep whichever wrote first.
-        try:
-            with open(path, "x", encoding="ascii") as fh:
-                fh.write(secrets.token_hex(32))
-            path.chmod(0o600)
-        except FileExistsError:
-            pass
-    return path.read_text(encoding="ascii").strip().encode("ascii")
 
 
 def sign(claim: UnsubscribeClaim, secret: bytes) -> str:

@@ -12,6 +12,7 @@ from functools import cache
 from docx import Document
 from docxtpl import DocxTemplate
 
+from agents.offer.letter import letter_summary
 from agents.offer.models import OfferDraft, fmt_date
 
 DOCX_LAYOUTS = frozenset({"letter.v1"})
@@ -58,8 +59,6 @@ def docx_template(template_id: str = "letter.v1") -> bytes:
 
 
 def render_docx(draft: OfferDraft) -> bytes:
-    from agents.offer.drafting import letter_summary
-
     template = DocxTemplate(io.BytesIO(docx_template(draft.template_id)))
     template.render(
         {

@@ -9,6 +9,16 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from agents.models import HistorySignal
+from tools.icims.codes import (
+    APPLICANT_HIRED,
+    APPLICANT_INTERVIEW,
+    APPLICANT_NEW_SUBMISSION,
+    APPLICANT_OFFER,
+    APPLICANT_PHONE_SCREEN,
+    APPLICANT_REJECTED,
+    APPLICANT_REVIEWED,
+    APPLICANT_WITHDRAWN,
+)
 
 Disposition = Literal["open", "rejected", "withdrawn", "hired"]
 
@@ -20,21 +30,26 @@ class Status:
     disposition: Disposition
 
 
-# Applicant workflow statuses of the tenant (CONTRACTS.md). Rejected/Withdrawn are terminal and say
-# nothing about how far the person got; see `history_from_workflows` for how that is recovered.
+# Applicant workflow statuses of the tenant (`tools.icims.codes`). Rejected/Withdrawn are terminal and
+# say nothing about how far the person got; see `history_from_workflows` for how that is recovered.
 STATUSES: dict[str, Status] = {
-    "D10100": Status("New Submissions", 0, "open"),
-    "C51218": Status("Reviewed", 1, "open"),
-    "C51219": Status("Phone Screen", 2, "open"),
-    "C51220": Status("Interview", 3, "open"),
-    "C51221": Status("Offer", 4, "open"),
-    "D10105": Status("Hired", 5, "hired"),
-    "C51222": Status("Rejected", 1, "rejected"),
-    "C51223": Status("Withdrawn", 0, "withdrawn"),
+    APPLICANT_NEW_SUBMISSION: Status("New Submissions", 0, "open"),
+    APPLICANT_REVIEWED: Status("Reviewed", 1, "open"),
+    APPLICANT_PHONE_SCREEN: Status("Phone Screen", 2, "open"),
+    APPLICANT_INTERVIEW: Status("Interview", 3, "open"),
+    APPLICANT_OFFER: Status("Offer", 4, "open"),
+    APPLICANT_HIRED: Status("Hired", 5, "hired"),
+    APPLICANT_REJECTED: Status("Rejected", 1, "rejected"),
+    APPLICANT_WITHDRAWN: Status("Withdrawn", 0, "withdrawn"),
 }
 STAGE_LABELS = ("New", "Reviewed", "Phone Screen", "Interview", "Offer", "Hired")
 _BY_LABEL = {s.label.casefold(): (sid, s) for sid, s in STATUSES.items()}
-_BY_LABEL.update({"new": ("D10100", STATUSES["D10100"]), "phone screen": ("C51219", STATUSES["C51219"])})
+_BY_LABEL.update(
+    {
+        "new": (APPLICANT_NEW_SUBMISSION, STATUSES[APPLICANT_NEW_SUBMISSION]),
+        "phone screen": (APPLICANT_PHONE_SCREEN, STATUSES[APPLICANT_PHONE_SCREEN]),
+    }
+)
 # Keys under which a workflow may carry earlier statuses (a status-history export or the sync's notes).
 _HISTORY_KEYS = ("statushistory", "status_history", "history", "previousstatuses", "furtheststatus")
 
@@ -61,16 +76,16 @@ def _status_of(node: Any) -> tuple[str, Status] | None:
 def _label_guess(text: str) -> tuple[str, Status] | None:
     t = text.casefold()
     for word, sid in (
-        ("hire", "D10105"),
-        ("offer", "C51221"),
-        ("interview", "C51220"),
-        ("phone", "C51219"),
-        ("screen", "C51219"),
-        ("reject", "C51222"),
-        ("declin", "C51222"),
-        ("withdr", "C51223"),
-        ("review", "C51218"),
-        ("new", "D10100"),
+        ("hire", APPLICANT_HIRED),
+        ("offer", APPLICANT_OFFER),
+        ("interview", APPLICANT_INTERVIEW),
+        ("phone", APPLICANT_PHONE_SCREEN),
+        ("screen", APPLICANT_PHONE_SCREEN),
+        ("reject", APPLICANT_REJECTED),
+        ("declin", APPLICANT_REJECTED),
+        ("withdr", APPLICANT_WITHDRAWN),
+        ("review", APPLICANT_REVIEWED),
+        ("new", APPLICANT_NEW_SUBMISSION),
     ):
         if word in t:
             return sid, STATUSES[sid]

@@ -1,4 +1,5 @@
-"""High-volume application triage (issue 7): policy, redaction, scoring and routing, decisions.
+"""High-volume application triage: policy, redaction, scoring and routing, decisions.
 
-Pure domain logic; `graphs/triage.py` reads iCIMS and the mirror, asks for approval and writes back.
+Pure domain logic; the `graphs.triage` package reads iCIMS, the mirror and the policy file, asks for
+approval and writes back.
 """

@@ -9,7 +9,6 @@ limited to forward review steps, so no policy, edit or score can reject anyone.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -189,19 +188,3 @@ def parse_policy(text: str, *, source: str = "<text>") -> TriagePolicy:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise PolicyError(f"{source}: {where + ': ' if where else ''}{first['msg']}") from None
-
-
-@lru_cache(maxsize=8)
-def _load(path: str, mtime_ns: int) -> TriagePolicy:
-    del mtime_ns  # part of the cache key only: an edited file is read again
-    return parse_policy(Path(path).read_text(encoding="utf-8"), source=path)
-
-
-def load_policy(path: Path | str | None = None) -> TriagePolicy:
-    """The policy file (the packaged default when `path` is None), parsed once per file version."""
-    target = Path(path) if path is not None else DEFAULT_POLICY_PATH
-    try:
-        mtime = target.stat().st_mtime_ns
-    except OSError as exc:
-        raise PolicyError(f"triage policy {target}: {exc.strerror}") from None
-    return _load(str(target), mtime)

@@ -41,15 +41,18 @@ class JobOwners:
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """`run(open_graph, now)` every minute matching `minute` (a crontab minute spec)."""
+    """`run(runtime, now)` every minute matching `minute` (a crontab minute spec), once per
+    deployment's worker; `runtime` is the service's state (`.settings`, `.graphs[name]`,
+    `.deps[name]`)."""
 
     name: str
-    run: Callable[[OpenGraph, Any], Any]
+    run: Callable[[Any, Any], Any]
     minute: str = "*"
 
 
-# (the open graph, the stored event: tools.events.store.StoredEvent) -> the outcome kept on the event.
-EventHandler = Callable[["OpenGraph", Any], dict[str, Any]]
+# (the stored event: tools.events.store.StoredEvent, the runtime: the service's state) -> the JSON
+# outcome kept on the event row. Idempotent per event: a killed worker runs the event again.
+EventHandler = Callable[[Any, Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)

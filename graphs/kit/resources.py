@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tools.logs import get_logger
@@ -38,12 +39,14 @@ class Resources:
         client_factory: Callable[[], Any] | None = None,
         offline: bool = False,
         overrides: dict[str, dict[str, Any]] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings  # an encoder override (tests pass HashEmbeddings)
         self.offline = offline  # no iCIMS client: reads from the mirror only, writes refused
         # Per graph name: single dependencies replaced (tests inject clients, clocks, crash hooks).
         self.overrides: dict[str, dict[str, Any]] = overrides or {}
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._mirror, self._audit, self._ledger = mirror, audit, ledger
         self._budget: RequestBudget | None = None
         self._client_factory = client_factory
@@ -125,3 +128,15 @@ class Resources:
 def opened(settings: Settings, **kwargs: Any):  # type: ignore[no-untyped-def]
     with Resources(settings, **kwargs) as resources:
         yield resources
+
+
+def open_alone(open_deps: Callable[[Resources], T], settings: Settings, **kwargs: Any) -> tuple[T, Resources]:
+    """A graph's deps on resources of their own (a graph run alone: CLI, demo, langgraph.json):
+    `(deps, resources)`, the resources for the deps to close with themselves. Closed at once when
+    opening the deps fails."""
+    resources = Resources(settings, **kwargs)
+    try:
+        return open_deps(resources), resources
+    except BaseException:
+        resources.close()
+        raise

@@ -115,3 +115,12 @@ def decision_audit(approval: dict[str, Any] | None) -> dict[str, Any]:
     if out["response_hash"] is None and approval.get("response") is not None:
         out["response_hash"] = value_hash(approval["response"])
     return out
+
+
+def route(decided: dict[str, Any] | Command, *, approved: str, otherwise: str) -> Command:
+    """After `reviewed`: a refusal goes back as asked; a decision is stored under `approval` (the
+    banner cleared) and the run goes on to `approved` when it approved anything, else `otherwise`."""
+    if isinstance(decided, Command):
+        return decided
+    goto = approved if decided.get("approved") else otherwise
+    return Command(goto=goto, update={"approval": decided, "approval_error": None})

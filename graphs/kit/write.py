@@ -36,6 +36,7 @@ from tools.icims.codes import (
     APPLICANT_NEW_SUBMISSION,
     SOURCE_ORIGIN_WEB_SERVICES,
     SOURCE_WORKFLOW_NEEDS_REVIEW,
+    list_node,
 )
 from tools.icims.errors import ICIMSBadRequest, ICIMSNotFound
 from tools.icims.formats import same_value
@@ -293,11 +294,18 @@ class WriteBack:
         *,
         name: str,
         person_id: int | None = None,
+        candidate: str | None = None,
+        read_first: bool = True,
     ) -> RecordWrite:
-        """Read, compare, PATCH only if the values differ, once (a status, custom fields)."""
+        """Read, compare, PATCH only if the values differ, once (a status, custom fields).
+
+        `candidate` names the ledger entry's subject (default `{kind}:{record_id}`). With
+        `read_first=False` the read is skipped unless an earlier attempt's PATCH is unconfirmed (the
+        ledger says `patching`): for values only this run computes (a fresh score), where the read
+        would cost a request and find nothing to spare."""
         outcome = RecordWrite("set_fields", kind, record_id, extra={"fields": dict(fields)})
-        candidate, action = f"{kind}:{record_id}", name
-        self._done_before(candidate, action, outcome)
+        candidate, action = candidate if candidate is not None else f"{kind}:{record_id}", name
+        entry = self._done_before(candidate, action, outcome)
         if outcome.status != "done":
             return outcome
         if self._erased(person_id if person_id is not None else (record_id if kind == "people" else None)):
@@ -307,10 +315,13 @@ class WriteBack:
             outcome.status, outcome.detail = "skipped", "nothing to write"
             return outcome
         try:
-            served = await self.client.get_profile(
-                kind, record_id, fields=list(fields), priority=self.priority
-            )
-            if not all(same_value(served.get(k), v) for k, v in fields.items()):
+            differs = True
+            if read_first or (entry is not None and entry.state == "patching"):
+                served = await self.client.get_profile(
+                    kind, record_id, fields=list(fields), priority=self.priority
+                )
+                differs = not all(same_value(served.get(k), v) for k, v in fields.items())
+            if differs:
                 self.record(candidate, action, state="patching")
                 if kind in WORKFLOW_KINDS:
                     await self.client.update_workflow(kind, record_id, dict(fields), priority=self.priority)
@@ -319,11 +330,59 @@ class WriteBack:
                 outcome.sent = True
                 self._through(kind, record_id, fields)
                 self._record_step("fields_patched", outcome)
+            elif entry is not None and entry.state == "patching":
+                # An earlier attempt's PATCH landed before it crashed: the mirror has not seen it.
+                self._through(kind, record_id, fields)
         except (ICIMSNotFound, ICIMSBadRequest) as exc:
             self.record(candidate, action, state="failed", detail={"reason": exc.message})
             outcome.status, outcome.detail = "failed", exc.message
             return outcome
         self.record(candidate, action, state="done", detail={"sent": outcome.sent})
+        return outcome
+
+    async def set_status(
+        self,
+        kind: str,
+        workflow_id: int,
+        status_id: str,
+        *,
+        name: str,
+        person_id: int | None = None,
+        candidate: str | None = None,
+        allowed: Callable[[str | None], str | None] | None = None,
+    ) -> RecordWrite:
+        """Move a workflow to `status_id`, once. Its current status is read first (someone may have
+        moved it since): already there, nothing is sent; `allowed(current)` returning a reason leaves
+        it where it is (status `skipped`, recorded done so a re-run does not ask again)."""
+        outcome = RecordWrite("set_status", kind, workflow_id, extra={"status_id": status_id})
+        key = (candidate if candidate is not None else f"{kind}:{workflow_id}", name)
+        self._done_before(*key, outcome)
+        if outcome.status != "done":
+            return outcome
+        if self._erased(person_id):
+            outcome.status, outcome.detail = "skipped", "person erased"
+            return outcome
+        state = "done"  # the ledger entry this attempt leaves
+        detail: dict[str, Any] = {"sent": False}
+        try:
+            served = await self.client.get_workflow(kind, workflow_id, priority=self.priority)
+            current = (served.get("status") or {}).get("id")
+            reason = None if current == status_id or allowed is None else allowed(current)
+            if current == status_id:
+                outcome.detail = "already in that status"
+            elif reason is not None:
+                outcome.status, outcome.detail = "skipped", reason
+                detail = {"skipped": reason}
+            else:
+                self.record(*key, state="patching")
+                await self.client.set_workflow_status(kind, workflow_id, status_id, priority=self.priority)
+                outcome.sent = detail["sent"] = True
+                self._through(kind, workflow_id, {"status": list_node(status_id)})
+                self._record_step("status_set", outcome)
+        except (ICIMSNotFound, ICIMSBadRequest) as exc:
+            state, detail = "failed", {"reason": exc.message}
+            outcome.status, outcome.detail = "failed", exc.message
+        self.record(*key, state=state, detail=detail)
         return outcome
 
     async def attach_binary(

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agents.copilot import CopilotDeps, parse_intent
-from graphs.copilot import ChatEvent, build_graph, chat_events
+from agents.copilot import parse_intent
+from graphs.copilot import ChatEvent, CopilotDeps, build_graph, chat_events
 from tools.embeddings import HashEmbeddings
 from tools.icims.client import ICIMSClient
 from tools.mirror import MirrorStore, MirrorSync

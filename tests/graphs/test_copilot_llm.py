@@ -15,9 +15,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel
 from support.llm_stub import StubLLM, llm_stub  # noqa: F401  (fixture)
 
-from agents.copilot import CopilotDeps
-from agents.copilot.tools import TOOL_NAMES
-from graphs.copilot import ChatEvent, build_graph, chat_events
+from graphs.copilot import TOOL_NAMES, ChatEvent, CopilotDeps, build_graph, chat_events
 from tools.embeddings import HashEmbeddings
 from tools.icims.client import ICIMSClient
 from tools.mirror import MirrorStore, MirrorSync

@@ -19,12 +19,12 @@ from graphs.kit.inbox import pending_for_thread
 from graphs.offer import (
     OfferDeps,
     OfferError,
-    _node_write,
     build_graph,
     counter_offer,
     resume_offer,
     start_offer,
 )
+from graphs.offer.letters import write as _node_write
 from tools.audit import AuditLog
 from tools.checkpoint import open_checkpointer
 

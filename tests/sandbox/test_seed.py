@@ -1,4 +1,4 @@
-"""The seeded tenant: deterministic, shaped like docs/CONTRACTS.md, realistic mixes, lazy resumes."""
+"""The seeded tenant: deterministic, shaped like docs/RECORDS.md, realistic mixes, lazy resumes."""
 
 from __future__ import annotations
 

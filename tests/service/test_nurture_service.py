@@ -25,9 +25,9 @@ from support.nurture import (
     scenario,
 )
 
-from agents.nurture.events import handle_event
-from agents.nurture.scheduler import tick
 from graphs.nurture import start_run
+from graphs.nurture.events import handle_event
+from graphs.nurture.scheduler import tick
 from sandbox.server import ServerThread
 from server.app import create_app
 from server.approvals import Decision

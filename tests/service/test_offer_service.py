@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from support.service import JOB_A, ServiceEnv, service_env
 
-from agents.offer.events import handle_event
+from graphs.offer.events import handle_event
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Triage in the service runtime: the queue's handler (`agents.triage.handler.handle_event`) runs the
+"""Triage in the service runtime: the queue's handler (`graphs.triage.events.handle_event`) runs the
 registered graph, pending triage approvals appear in the approvals service next to rediscovery's, and
 a recruiter bulk-approves them from the inbox."""
 
@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agents.triage.handler import handle_event
+from graphs.triage.events import handle_event
 from server import pages
 from server.approvals import Decision
 from server.auth import Principal

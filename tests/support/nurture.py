@@ -17,6 +17,16 @@ import httpx
 
 from agents.nurture.models import Campaign
 from tools.icims.client import ICIMSClient
+from tools.icims.codes import (
+    APPLICANT_HIRED,
+    APPLICANT_PHONE_SCREEN,
+    EMPLOYEE_FOLDER,
+    JOB_APPROVED,
+    POOL_ACTIVE,
+    SOURCE_WORKFLOW_NEEDS_REVIEW,
+    SOURCE_WORKFLOW_NOT_INTERESTED,
+    list_node,
+)
 from tools.mirror import MirrorStore, MirrorSync
 
 AS_OF = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -134,14 +144,14 @@ def scenario(sandbox_factory: Any, tmp_path: Any, **settings_overrides: Any) -> 
         for (kind, pid, fid) in tenant.binaries
         if kind == "people"
         and fid == "resume"
-        and tenant.records["people"][pid].data["folder"]["id"] != "D32010"
+        and tenant.records["people"][pid].data["folder"]["id"] != EMPLOYEE_FOLDER
     )
     # "erased": erased in iCIMS before the sync, which drops their memberships from the mirror.
     roles = [*ELIGIBLE, *EXCLUDED, "erased"]
     assert len(with_resume) >= len(roles)
     people = dict(zip(roles, with_resume, strict=False))
-    pool_a = tenant.add("talentpools", {"title": "Nurture A", "folder": node("D37002024001", "Active")})
-    pool_b = tenant.add("talentpools", {"title": "Nurture B", "folder": node("D37002024001", "Active")})
+    pool_a = tenant.add("talentpools", {"title": "Nurture A", "folder": list_node(POOL_ACTIVE)})
+    pool_b = tenant.add("talentpools", {"title": "Nurture B", "folder": list_node(POOL_ACTIVE)})
     chosen = set(people.values())
     # Nobody starts with an application or another pool membership: each rule is added on purpose.
     for kind in ("applicantworkflows", "sourceworkflows"):
@@ -151,10 +161,8 @@ def scenario(sandbox_factory: Any, tmp_path: Any, **settings_overrides: Any) -> 
     workflows: dict[int, int] = {}
     for role, pid in people.items():
         tenant.patch("people", pid, _eligible(f"{role}@candidates.example"))
-        status = (
-            node("D37002021004", "Not Interested")
-            if role == "not_interested"
-            else node("D37002021001", "Needs Review")
+        status = list_node(
+            SOURCE_WORKFLOW_NOT_INTERESTED if role == "not_interested" else SOURCE_WORKFLOW_NEEDS_REVIEW
         )
         workflows[pid] = tenant.add(
             "sourceworkflows",
@@ -166,7 +174,7 @@ def scenario(sandbox_factory: Any, tmp_path: Any, **settings_overrides: Any) -> 
         {
             "baseprofile": pool_b,
             "associatedprofile": people["ok1"],
-            "status": node("D37002021001", "Needs Review"),
+            "status": list_node(SOURCE_WORKFLOW_NEEDS_REVIEW),
         },
     )
     p = people
@@ -193,14 +201,14 @@ def scenario(sandbox_factory: Any, tmp_path: Any, **settings_overrides: Any) -> 
             ]
         },
     )
-    job = next(j for j, r in tenant.records["jobs"].items() if r.data["folder"]["id"] == "D31001")
+    job = next(j for j, r in tenant.records["jobs"].items() if r.data["folder"]["id"] == JOB_APPROVED)
     tenant.add(
         "applicantworkflows",
-        {"baseprofile": job, "associatedprofile": p["active"], "status": node("C51219", "Phone Screen")},
+        {"baseprofile": job, "associatedprofile": p["active"], "status": list_node(APPLICANT_PHONE_SCREEN)},
     )
     tenant.add(
         "applicantworkflows",
-        {"baseprofile": job, "associatedprofile": p["hired"], "status": node("D10105", "Hired")},
+        {"baseprofile": job, "associatedprofile": p["hired"], "status": list_node(APPLICANT_HIRED)},
     )
     settings = box.settings(data_dir=str(tmp_path / "state"), **settings_overrides)
     assert httpx.post(f"{box.url}/_sandbox/people/{p['erased']}/erase").status_code == 204

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from server.cli import app as cli
 from tools.events.models import ICIMSEvent
+from tools.events.routing import EventRoutes
 from tools.icims.errors import BudgetExhausted, QuotaExhausted
 from tools.queue import build_queue
 from tools.queue.runner import backoff, quota_wait
@@ -27,6 +28,17 @@ from tools.settings import Settings
 def handler_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("QUEUE_TEST_DIR", str(tmp_path))
     return tmp_path
+
+
+# The service's routes by name (tests/service runs the real kinds' handlers); each test points the
+# names at its own handlers through `settings.events_handlers`.
+ROUTES = EventRoutes.of(
+    [
+        ("AssessmentEvent", "triage", None),
+        ("WorkFlowStatusChangeEvent", "offer", None),
+        ("WorkFlowStatusChangeEvent", "nurture", None),
+    ]
+)
 
 
 def make_queue(tmp_path, handlers: dict[str, str], **overrides):
@@ -40,7 +52,7 @@ def make_queue(tmp_path, handlers: dict[str, str], **overrides):
     }
     settings = overrides.pop("settings", None) or Settings(_env_file=None, **values)
     queue = build_queue(settings)
-    return queue.bind(SimpleNamespace(settings=settings))
+    return queue.bind(SimpleNamespace(settings=settings), ROUTES)
 
 
 def add(queue, payload) -> int:
@@ -140,7 +152,7 @@ def test_events_wait_for_a_spent_quota_and_complete_after_it_resets(tmp_path, sa
         queue_sweep_seconds=0.05,
         queue_max_attempts=2,
     )
-    queue = build_queue(settings).bind(SimpleNamespace(settings=settings))
+    queue = build_queue(settings).bind(SimpleNamespace(settings=settings), ROUTES)
     workflows = sorted(box.state.tenant.records["applicantworkflows"])[:6]
     # The day's quota is spent before the events arrive.
     limit = box.state.config.daily_limit

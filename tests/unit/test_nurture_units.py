@@ -14,8 +14,7 @@ from agents.nurture.campaigns import CampaignError, load_yaml, parse_campaign, y
 from agents.nurture.drafting import Draft, RoleSlot, SkillSlot, render, rewrite
 from agents.nurture.models import QuietHours, Signature
 from agents.nurture.moderation import moderate
-from agents.nurture.scheduler import is_due
-from agents.nurture.timing import person_timezone, quiet_reason
+from agents.nurture.timing import is_due, person_timezone, quiet_reason
 from agents.nurture.tokens import InvalidToken, UnsubscribeClaim, sign, verify
 
 SIGNATURE = Signature(name="Jordan Lee", title="Talent Partner", company="Example Corp")

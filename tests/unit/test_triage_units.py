@@ -29,9 +29,10 @@ from agents.triage.assess import (
     summary_bullets,
 )
 from agents.triage.decision import DecisionError, decide
-from agents.triage.policy import PolicyError, Thresholds, load_policy, parse_policy
+from agents.triage.policy import PolicyError, Thresholds, parse_policy
 from agents.triage.redact import person_names, redact
 from graphs.kit.inbox import HumanResponse
+from graphs.triage.deps import load_policy
 from tools.settings import DEFAULT_FIELD_MAP
 
 POLICY = """
@@ -306,3 +307,43 @@ def test_describe_outcome_for_the_console() -> None:
     assert "not triaged (person 4 was erased)" in describe_outcome(
         {"action": "none", "workflow_id": 1, "reason": "person 4 was erased"}
     )
+
+
+def test_triage_1_decisions_are_still_read() -> None:
+    """Checkpoints written before the one `approval` record kept the policy's approval under `auto`
+    and the recruiter's under `review`: both still authorise writes and audit the same way."""
+    from graphs.triage.audit import audit_body
+    from graphs.triage.review import approved_actions, human_decision, policy_approval, stage
+
+    ai = {"id": "ai_fields", "kind": "ai_fields", "fields": {"f": 1}}
+    status = {"id": "status", "kind": "status", "status_id": "C51219"}
+    rule = "default: mode auto approves ai_fields only"
+    auto = {"approved": [ai], "approver": "policy:default", "rule": rule}
+    review = {"decision": "accept", "approver": "recruiter:dana", "approved": [status], "edits": {}}
+    run = {
+        "event_id": "e1",
+        "input_hash": "i",
+        "resume_hash": "r",
+        "requisition_hash": "q",
+        "sources": {},
+        "requests": 0,
+    }
+    state: dict = {
+        "policy": {"mode": "auto", "rule": "default"},
+        "actions": [ai, status],
+        "auto": auto,
+        "run": run,
+        "application": {"workflow_id": 1, "person_id": 2, "job_id": 3},
+        "assessment": {"score": 80, "tier": "priority_review", "flags": [], "reasons": [], "summary": []},
+        "writes": [{"id": "ai_fields", "status": "done"}],
+    }
+    assert stage(state) == "auto" and policy_approval(state) == auto and human_decision(state) is None
+    body = audit_body(state)
+    assert body["decision"] == "policy" and body["policy_rule"] == auto["rule"]
+    assert [w["id"] for w in body["writes"]] == ["ai_fields"]
+
+    state["review"] = review
+    assert stage(state) == "human" and approved_actions(state) == [ai, status]
+    body = audit_body(state)
+    assert body["approver"] == "recruiter:dana" and body["decision"] == "accept"
+    assert [a["id"] for a in body["approved"]] == ["status"] and body["policy_rule"] is None

@@ -1,26 +1,21 @@
-"""Which handlers an event goes to (docs/AGENTS_CONTRACT.md): `AssessmentEvent` (application
-complete) -> triage; `WorkFlowStatusChangeEvent` -> offer and nurture, each of which checks the
-workflow's real status itself. Handlers are imported lazily, when an event first needs them, so a
-missing agent makes its events dead letters (with the reason) instead of stopping the worker.
+"""Which handlers an iCIMS event goes to, by event type, in order.
+
+The table is not kept here: the server builds an `EventRoutes` from the graph kinds it registered
+(each kind declares the event types it handles) and binds it to the queue, so `tools/` never names
+what runs above it. `settings.events_handlers` may point a handler name at another function
+("module:function", imported when an event first needs it): an operator's replacement, or a test's.
+A handler that cannot be found makes its events dead letters (with the reason) instead of stopping
+the worker.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-HANDLERS: dict[str, str] = {
-    "triage": "agents.triage.handler:handle_event",
-    "offer": "agents.offer.events:handle_event",
-    "nurture": "agents.nurture.events:handle_event",
-}
-
-ROUTES: dict[str, tuple[str, ...]] = {
-    "AssessmentEvent": ("triage",),
-    "WorkFlowStatusChangeEvent": ("offer", "nurture"),
-}
-
+# (the stored event: tools.events.store.StoredEvent, the runtime the queue is bound to) -> the outcome.
 Handler = Callable[[Any, Any], dict[str, Any]]
 
 
@@ -28,14 +23,38 @@ class HandlerUnavailable(RuntimeError):
     """The handler's module or function cannot be imported: retrying will not help."""
 
 
-def routes(event_type: str) -> tuple[str, ...]:
-    return ROUTES.get(event_type, ())
+@dataclass(frozen=True)
+class EventRoutes:
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    by_type: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[str, str, Handler | None]]) -> EventRoutes:
+        """From (event type, handler name, handler) triples, in the order the handlers run; a None
+        handler routes the name without one (only `settings.events_handlers` can then supply it)."""
+        handlers: dict[str, Handler] = {}
+        by_type: dict[str, tuple[str, ...]] = {}
+        for event_type, name, handler in entries:
+            if handler is not None:
+                handlers[name] = handler
+            if name not in by_type.get(event_type, ()):
+                by_type[event_type] = (*by_type.get(event_type, ()), name)
+        return cls(handlers, by_type)
+
+    def routes(self, event_type: str) -> tuple[str, ...]:
+        return tuple(self.by_type.get(event_type, ()))
+
+    def resolve(self, name: str, overrides: Mapping[str, str] | None = None) -> Handler:
+        target = (overrides or {}).get(name)
+        if target:
+            return _import(target)
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise HandlerUnavailable(f"no handler registered as {name!r}")
+        return handler
 
 
-def resolve(name: str, overrides: Mapping[str, str] | None = None) -> Handler:
-    target = (overrides or {}).get(name) or HANDLERS.get(name)
-    if not target:
-        raise HandlerUnavailable(f"no handler registered as {name!r}")
+def _import(target: str) -> Handler:
     module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -1,4 +1,4 @@
-"""Typed async client for the iCIMS REST API (API_NOTES, docs/CONTRACTS.md).
+"""Typed async client for the iCIMS REST API (API_NOTES, docs/RECORDS.md).
 
 Modules: `client` (ICIMSClient, BinaryFile), `auth` (OAuth2 client credentials, Basic, HMAC),
 `budget` (Priority, RequestBudget), `errors`, `retry`, `search` (query builder), `models` (pydantic

@@ -1,4 +1,4 @@
-"""Async iCIMS REST client (API_NOTES 2-6, docs/CONTRACTS.md).
+"""Async iCIMS REST client (API_NOTES 2-6, docs/RECORDS.md).
 
     async with ICIMSClient.from_settings(settings, budget=RequestBudget.from_settings(settings)) as icims:
         person = await icims.get_profile("people", 12, fields=["firstname", "email"])

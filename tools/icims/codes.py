@@ -1,4 +1,4 @@
-"""iCIMS list-value codes this project reads and writes, once (docs/CONTRACTS "Record shapes";
+"""iCIMS list-value codes this project reads and writes, once (docs/RECORDS.md "Record shapes";
 ../shared/icims/API_NOTES). Folders, workflow statuses and source origins are tenant-configured in a
 real iCIMS; these are the default tenant's codes, which the sandbox serves and seeds too."""
 

@@ -1,4 +1,4 @@
-"""Typed views of iCIMS JSON (API_NOTES 3-4, docs/CONTRACTS.md).
+"""Typed views of iCIMS JSON (API_NOTES 3-4, docs/RECORDS.md).
 
 iCIMS may add fields at any time and asks clients to treat payloads as maps (API_NOTES 2), so every
 model uses `extra="allow"`: unknown keys never fail validation and are kept (tenant custom fields

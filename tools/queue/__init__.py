@@ -1,6 +1,6 @@
-"""The durable job queue (docs/AGENTS_CONTRACT.md "Queue and worker"): huey carries event ids
-(SqliteHuey under data_dir by default, RedisHuey with `queue_backend=redis`), the event store keeps
-each event's state, attempts, reasons and outcome."""
+"""The durable job queue: huey carries event ids (SqliteHuey under data_dir by default, RedisHuey
+with `queue_backend=redis`), the event store keeps each event's state, attempts, reasons and outcome.
+What an event runs and which periodic jobs exist are given by the worker (`server.worker`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ from tools.queue.queue import Queue
 if TYPE_CHECKING:
     from tools.settings import Settings
 
-__all__ = ["PERIODIC", "Queue", "build_queue"]
-
-# name -> ("module:function", huey crontab minute spec); the worker registers each one it can import.
-PERIODIC: dict[str, tuple[str, str]] = {"nurture_tick": ("agents.nurture.scheduler:tick", "*")}
+__all__ = ["Queue", "build_queue"]
 
 
 def build_queue(settings: Settings, *, worker: bool = False) -> Queue:

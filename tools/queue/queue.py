@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from huey.exceptions import HueyException
 
+from tools.events.routing import EventRoutes
 from tools.logs import get_logger
 from tools.queue.runner import WORKER_ID, RunResult, run_event
 
@@ -45,13 +46,16 @@ class Queue:
         self.store = store
         self.huey = huey
         self.state: Any = None
+        self.routes = EventRoutes()
         self._task = huey.task(name=TASK_NAME)(self._process)
         self._last_probe = time.time()
         self._lock = threading.Lock()
 
-    def bind(self, state: Any) -> Queue:
-        """Give the tasks their runtime (a `server.state.ServiceState`); only workers need this."""
+    def bind(self, state: Any, routes: EventRoutes | None = None) -> Queue:
+        """Give the tasks their runtime (the service's state) and which handlers each event type goes
+        to (built by the server from its graph kinds); only workers need this."""
         self.state = state
+        self.routes = routes if routes is not None else EventRoutes()
         return self
 
     def close(self) -> None:
@@ -72,7 +76,7 @@ class Queue:
     def _process(self, event_id: int) -> str:
         if self.state is None:
             raise RuntimeError("the queue is not bound to a service runtime (Queue.bind)")
-        result = run_event(self.store, self.settings, self.state, event_id)
+        result = run_event(self.store, self.settings, self.state, event_id, self.routes)
         self._after(result, event_id)
         return result.status
 

@@ -1,6 +1,6 @@
 """Running one event: claim its row, call its handlers, and record what happened.
 
-Outcomes (docs/AGENTS_CONTRACT.md): success -> `done` with each handler's outcome; the iCIMS quota
+Outcomes: success -> `done` with each handler's outcome; the iCIMS quota
 spent (`BudgetExhausted`, or a 429 `ICIMSRateLimited`/`QuotaExhausted`) -> `waiting` with the reason
 and when the quota resets, not counted as a failure; a handler that cannot be imported -> `dead` at
 once; any other exception -> retried with exponential backoff, then `dead` with the reason.
@@ -72,13 +72,15 @@ class RunResult:
     retry_in: float | None = None
 
 
-def run_event(store: EventStore, settings: Settings, state: Any, event_id: int) -> RunResult:
+def run_event(
+    store: EventStore, settings: Settings, state: Any, event_id: int, routes: routing.EventRoutes
+) -> RunResult:
     now = time.time()
     # A scheduled retry may be delivered a moment before its not_before: allow a second of slack.
     row = store.claim(event_id, WORKER_ID, now=now + 1.0)
     if row is None:
         return RunResult("skipped")
-    names = routing.routes(row.event_type)
+    names = routes.routes(row.event_type)
     if not names:
         store.ignore(row.id, f"no handler for {row.event_type}")
         return RunResult("ignored")
@@ -88,7 +90,7 @@ def run_event(store: EventStore, settings: Settings, state: Any, event_id: int) 
         for name in names:
             if name in outcome:
                 continue
-            handler = routing.resolve(name, settings.events_handlers)
+            handler = routes.resolve(name, settings.events_handlers)
             result = handler(row, state)
             outcome[name] = result if isinstance(result, dict) else {"result": result}
             if len(names) > 1:

@@ -1,48 +1,52 @@
-"""The worker process (`icims-agents worker`): open the same service runtime as the app, recover
-what a killed worker left behind, register the periodic jobs, then run huey's consumer (threads plus
-its scheduler) beside the sweeper, or, with `once`, drain the queue in this thread and return."""
+"""The queue's half of a worker process: recover what a killed worker left behind, schedule the
+periodic jobs it is given, then run huey's consumer (threads plus its scheduler) beside the sweeper,
+or, with `once`, drain the queue in this thread and return.
+
+What the events run against and which periodic jobs exist come from the caller: the service's
+worker (`server.worker`) binds the queue to its runtime and passes its jobs in.
+"""
 
 from __future__ import annotations
 
-import importlib
-import os
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from tools.logs import get_logger
-from tools.queue import PERIODIC, Queue, build_queue
-
-if TYPE_CHECKING:
-    from tools.settings import Settings
+from tools.queue.queue import Queue
 
 log = get_logger("tools.queue.worker")
 
 
-def register_periodic(queue: Queue, state: Any) -> list[str]:
-    """Every PERIODIC job whose module is installed; a missing one is skipped with a log line."""
+@dataclass(frozen=True)
+class Periodic:
+    """`run()` every minute matching `minute` (a huey crontab minute spec), under huey's scheduler."""
+
+    name: str
+    run: Callable[[], Any]
+    minute: str = "*"
+
+
+def schedule(queue: Queue, jobs: Iterable[Periodic]) -> list[str]:
+    """Register each job as a huey periodic task; returns their names."""
     from huey import crontab
 
     registered = []
-    for name, (target, minute) in PERIODIC.items():
-        module_name, _, attr = target.partition(":")
-        try:
-            fn = getattr(importlib.import_module(module_name), attr)
-        except (ModuleNotFoundError, AttributeError) as exc:
-            log.info("worker.periodic_skipped", job=name, target=target, reason=type(exc).__name__)
-            continue
+    for periodic in jobs:
 
-        def job(fn: Callable[..., Any] = fn, name: str = name) -> None:
-            result = fn(state, datetime.now(UTC))
-            log.info("worker.periodic_done", job=name, result=result if isinstance(result, dict) else None)
+        def job(periodic: Periodic = periodic) -> None:
+            result = periodic.run()
+            log.info(
+                "worker.periodic_done", job=periodic.name, result=result if isinstance(result, dict) else None
+            )
 
-        queue.huey.periodic_task(crontab(minute=minute), name=f"icims_agents.{name}")(job)
-        registered.append(name)
+        queue.huey.periodic_task(crontab(minute=periodic.minute), name=f"icims_agents.{periodic.name}")(job)
+        registered.append(periodic.name)
     return registered
 
 
-def _sweeper(queue: Queue, stop: threading.Event) -> None:
+def sweep_until(queue: Queue, stop: threading.Event) -> None:
     while not stop.wait(queue.settings.queue_sweep_seconds):
         try:
             queue.sweep()
@@ -50,40 +54,27 @@ def _sweeper(queue: Queue, stop: threading.Event) -> None:
             log.warning("worker.sweep_failed", error=type(exc).__name__)
 
 
-def run_worker(settings: Settings, *, workers: int, once: bool, state: Any = None, nice: int = 0) -> int:
-    """Returns the number of events recovered at start. `state` skips opening the service (tests).
-    `nice` lowers this process's CPU priority, so on a shared machine the intake's acknowledgements
-    stay fast while the worker uses what is left."""
-    if nice:
-        os.nice(nice)
-        nice = 0
-    if state is None:
-        from server.state import open_service
-
-        with open_service(settings) as opened:
-            return run_worker(settings, workers=workers, once=once, state=opened)
-    queue = build_queue(settings, worker=True).bind(state)
-    try:
-        recovered = queue.recover()
-        log.info(
-            "worker.start", workers=workers, once=once, recovered=recovered, backend=settings.queue_backend
-        )
-        # Registered in both modes: a consumer may have queued a periodic run that `once` then meets.
-        register_periodic(queue, state)
-        if once:
-            queue.work(until_idle=True)
-            return recovered
-        stop = threading.Event()
-        sweeper = threading.Thread(target=_sweeper, args=(queue, stop), name="sweeper", daemon=True)
-        sweeper.start()
-        # A short max_delay: an idle consumer looks for new events at least twice a second.
-        consumer = queue.huey.create_consumer(
-            workers=workers, worker_type="thread", periodic=True, max_delay=0.5, check_worker_health=True
-        )
-        try:
-            consumer.run()  # returns on SIGINT/SIGTERM after finishing the tasks in hand
-        finally:
-            stop.set()
+def serve(queue: Queue, *, workers: int, once: bool, periodic: Iterable[Periodic] = ()) -> int:
+    """Run a bound queue until stopped (or, with `once`, until it is idle). Returns the number of
+    events recovered at start."""
+    recovered = queue.recover()
+    log.info(
+        "worker.start", workers=workers, once=once, recovered=recovered, backend=queue.settings.queue_backend
+    )
+    # Scheduled in both modes: a consumer may have queued a periodic run that `once` then meets.
+    schedule(queue, periodic)
+    if once:
+        queue.work(until_idle=True)
         return recovered
+    stop = threading.Event()
+    sweeper = threading.Thread(target=sweep_until, args=(queue, stop), name="sweeper", daemon=True)
+    sweeper.start()
+    # A short max_delay: an idle consumer looks for new events at least twice a second.
+    consumer = queue.huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, max_delay=0.5, check_worker_health=True
+    )
+    try:
+        consumer.run()  # returns on SIGINT/SIGTERM after finishing the tasks in hand
     finally:
-        queue.close()
+        stop.set()
+    return recovered

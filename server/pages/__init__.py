@@ -1,0 +1,25 @@
+"""Server-rendered web pages: sign-in, approvals inbox and detail, requisition shortlists, copilot
+chat and the audit log, one module per family of pages.
+
+Plain HTML forms that post to these routes, which call the same `ApprovalService` as the JSON API,
+so every page reads and works without JavaScript. htmx (vendored in `server/static`, 0BSD) only
+boosts links and forms into partial page swaps.
+
+Every route lives under `/ui` (`router`, which the app includes). Sign-in stores the pasted API key
+in the `COOKIE` cookie (HttpOnly, SameSite=Lax, so no other site can post these forms with it);
+`server.auth` reads the same cookie for the JSON API.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.pages import approval, audit, copilot, inbox, requisitions, session
+from server.pages.common import COOKIE
+from server.pages.render import age, field, reason_label, short_time, templates
+
+__all__ = ["COOKIE", "age", "field", "reason_label", "router", "short_time", "templates"]
+
+router = APIRouter(include_in_schema=False)
+for pages in (session, inbox, approval, requisitions, copilot, audit):
+    router.include_router(pages.router)
