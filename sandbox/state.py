@@ -15,8 +15,9 @@ from sandbox.serialize import DEFAULT_LIST_NODES, Serializer, node
 from sandbox.store import Tenant
 from sandbox.webhooks import Webhooks
 from sandbox.writelog import WriteLog, WriteLogEntry
+from tools.icims import codes
 
-PURGED_FOLDER = "D32099"
+PURGED_FOLDER = codes.PURGED_FOLDER
 # Person fields that identify or contact someone; erasure removes them (collections included).
 ERASED_FIELDS = (
     "firstname",

@@ -7,6 +7,7 @@ timestamps live beside the data so search can filter on `createddate`/`updatedda
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,26 @@ class Tenant:
     list_nodes: dict[str, str] = field(default_factory=dict)
     next_id: dict[str, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def copy(self) -> Tenant:
+        """An independent copy (records and their data copied; rendered-on-demand files shared, as
+        they never change): tests seed and prepare a tenant once and serve a fresh copy each."""
+        with self.lock:
+            return Tenant(
+                customer_id=self.customer_id,
+                clock=self.clock,
+                records={
+                    kind: {
+                        rid: Record(copy.deepcopy(r.data), r.created, r.updated) for rid, r in rows.items()
+                    }
+                    for kind, rows in self.records.items()
+                },
+                binaries=dict(self.binaries),
+                texts=dict(self.texts),
+                demographics=copy.deepcopy(self.demographics),
+                list_nodes=dict(self.list_nodes),
+                next_id=dict(self.next_id),
+            )
 
     def allocate_id(self, kind: str) -> int:
         with self.lock:
@@ -137,3 +158,7 @@ class Tenant:
 
 def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and v != "" and v != []}
+
+
+def _copied(record: Record) -> Record:
+    return Record(copy.deepcopy(record.data), record.created, record.updated)

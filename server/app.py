@@ -4,6 +4,11 @@
 graphs on the configured checkpointer, the mirror, the audit log and the API keys. It serves the run
 API, the approvals API, the audit log, health and readiness, and includes the web pages
 (`server.pages.router`) and the copilot (`server.copilot.router`). OpenAPI docs at `/docs`.
+
+`server.security.SecurityMiddleware` wraps it all (CSRF refusal for cookie-borne requests, security
+headers), one `FailureThrottle` counts wrong keys, and credential query parameters are blanked in
+every log line. `/health` answers its status to anyone, its details (mirror counts, last sync, event
+backlog) to a valid key only.
 """
 
 from __future__ import annotations
@@ -19,20 +24,22 @@ from pydantic import BaseModel, Field
 
 from server import copilot, events, nurture, offers, pages
 from server.approvals import ApprovalDetail, ApprovalSummary, Decision, ResolveResult
-from server.auth import CurrentPrincipal, Principal, require_roles
+from server.auth import CurrentPrincipal, Principal, optional_principal, require_roles
 from server.errors import ServiceError
 from server.events import close_intake, intake_queue
 from server.runs import RunInfo, RunStart
+from server.security import FailureThrottle, SecurityMiddleware, install_log_redaction
 from server.state import ServiceState, open_service
 from tools.settings import Settings
 
 
 class Health(BaseModel):
     status: str
-    mirror: dict[str, int]
-    last_sync: dict[str, Any] | None
+    mirror: dict[str, int] | None = Field(default=None, description="record counts (with a key)")
+    last_sync: dict[str, Any] | None = Field(default=None, description="the last sync run (with a key)")
     queue: dict[str, Any] | None = Field(
-        default=None, description="event backlog: queued, running, waiting, dead, oldest_age_seconds"
+        default=None,
+        description="event backlog (with a key): queued, running, waiting, dead, oldest_age_seconds",
     )
 
 
@@ -216,6 +223,9 @@ def create_app(
             settings, embeddings=embeddings, deps_overrides=deps_overrides, warm_rediscovery=True
         ) as service:
             api.state.service = service
+            if not settings.sandbox_mode:
+                # Demo keys are for the local sandbox; a data_dir reused against a tenant drops them.
+                service.keys.revoke_demo_keys()
             try:
                 yield
             finally:
@@ -229,13 +239,24 @@ def create_app(
         "`X-API-Key: <key>` or `Authorization: Bearer <key>` (`icims-agents keys create --role R`).",
         lifespan=lifespan,
     )
+    api.add_middleware(SecurityMiddleware)
+    api.state.auth_throttle = FailureThrottle()
+    install_log_redaction()
 
     @api.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    @api.get("/health", response_model=Health, tags=["service"], summary="Liveness plus mirror counts")
+    @api.get(
+        "/health",
+        response_model=Health,
+        response_model_exclude_none=True,
+        tags=["service"],
+        summary="Liveness; with a key also mirror counts, last sync and event backlog",
+    )
     def health(request: Request, service: Service) -> Health:
+        if optional_principal(request) is None:
+            return Health(status="ok")
         return Health(
             status="ok",
             mirror=service.mirror.counts(),

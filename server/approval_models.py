@@ -26,6 +26,23 @@ class Decision(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
 
 
+ApprovalStatus = Literal["pending", "applying"]
+
+
+class ApplyingInfo(BaseModel):
+    """An approved decision whose writes have not all landed yet; the worker retries them."""
+
+    decision: str | None
+    approver: str | None
+    decided_at: str | None
+    attempts: int = Field(description="failed attempts to apply so far (the next one is retry N)")
+    next_at: str | None = Field(description="when the worker tries again (UTC)")
+    last_error: str | None
+    text: str = Field(
+        description='e.g. "approved, applying (retry 2, next at 10:04:05 UTC, last error: ...)"'
+    )
+
+
 class ApprovalSummary(BaseModel):
     id: str = Field(description="approval id = thread id")
     thread_id: str
@@ -43,6 +60,10 @@ class ApprovalSummary(BaseModel):
     title: str
     can_resolve: bool
     allowed: dict[str, bool] = Field(description="decision types the request accepts")
+    status: ApprovalStatus = Field(
+        default="pending", description="pending: waits for a decision; applying: approved, writes retried"
+    )
+    applying: ApplyingInfo | None = None
 
 
 class ApprovalDetail(ApprovalSummary):
@@ -56,7 +77,9 @@ class ApprovalDetail(ApprovalSummary):
 
 class ResolveResult(BaseModel):
     approval_id: str
-    status: Literal["resolved", "invalid", "forbidden", "not_found", "conflict", "error"]
+    # applying: the decision is recorded and approved, but its writes failed for now; the worker's
+    # reconciler finishes them (no second approval) and the approvals list shows their progress.
+    status: Literal["resolved", "applying", "invalid", "forbidden", "not_found", "conflict", "error"]
     decision: DecisionType | None = None
     approver: str | None = None
     decided_at: str | None = None
@@ -64,3 +87,4 @@ class ResolveResult(BaseModel):
     writes: list[dict[str, Any]] = Field(default_factory=list)
     audit_seq: int | None = None
     detail: str | None = None
+    applying: ApplyingInfo | None = None

@@ -12,7 +12,11 @@ they recruit for (the job's `recruiter.id`), hiring managers those of the requis
 Resolving: the decision is checked against the request's `config` (allow_accept...), an edit is
 re-validated with the graph's own pydantic models and rules before the thread is resumed (nothing is
 written when it fails), the thread resumes through `graphs.kit.runs.resume` under the approver's
-name, and an `approval_decision` audit record says who decided what, when, and what the edit changed.
+name while holding the thread's lease (`server.applying`: one resume per interrupt across
+processes; another resolver gets 409), and an `approval_decision` audit record says who decided
+what, when, and what the edit changed. When the writes fail after the decision was recorded, the
+answer is `applying`, not an error: the approval stays in the list as "approved, applying (retry N,
+next at T, last error)" until the worker's reconciler has finished it, with no second approval.
 
 Methods are synchronous and thread-safe: call them from worker threads (sync FastAPI routes) or, for
 short calls, from the event loop.
@@ -20,9 +24,6 @@ short calls, from the event loop.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -34,22 +35,37 @@ from graphs.kit.inbox import (
     parse_response,
     pending_for_thread,
 )
-from graphs.kit.runs import RunResult, resume, run_config
-from graphs.kit.threads import trace_id_for
+from graphs.kit.runs import RunResult, approved_unfinished, resume, run_config
+from server.applying import ApprovedWrites, error_text
 from server.approval_models import (
     ALLOW,
+    ApplyingInfo,
     ApprovalDetail,
     ApprovalSummary,
     Decision,
     DecisionType,
     ResolveResult,
 )
+from server.approval_records import (
+    append_decision,
+    applying_info,
+    applying_summary,
+    now,
+    owners_for,
+    row_owners,
+    summary,
+    write_rows,
+)
 from server.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Upstream
+from tools.leases import LeaseHeld
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from graphs.kit.kind import JobOwners
     from server.auth import Principal
     from server.service_types import ServiceView, SpecView
+    from tools.applying import Applying
 
 __all__ = [
     "ApprovalDetail",
@@ -61,27 +77,10 @@ __all__ = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _age_minutes(created_at: str | None, now: datetime) -> float | None:
-    if not created_at:
-        return None
-    try:
-        created = datetime.fromisoformat(created_at)
-    except ValueError:
-        return None
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return round((now - created).total_seconds() / 60, 2)
-
-
 class ApprovalService:
     def __init__(self, service: ServiceView) -> None:
         self.service = service
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.applying = ApprovedWrites(service)
 
     # -- permissions ------------------------------------------------------------------------------
     @staticmethod
@@ -124,48 +123,22 @@ class ApprovalService:
         pending: PendingApproval,
         principal: Principal,
         owners: JobOwners | None,
-        now: datetime,
+        moment: datetime,
     ) -> dict[str, Any]:
-        request = pending.request
-        args = request["action_request"].get("args") or {}
-        # What a reviewer counts: shortlisted candidates, outreach drafts, proposed actions; else one
-        # thing to decide (an offer: not its clause list).
-        items = next(
-            (len(args[k]) for k in ("candidates", "drafts", "actions") if isinstance(args.get(k), list)), 1
-        )
-        job_title = (owners.title if owners else None) or args.get("job_title")
-        action = request["action_request"]["action"]
-        title = f"{action.replace('_', ' ')}" + (f" for {job_title}" if job_title else "")
-        if owners is not None and owners.job_id is not None:
-            title += f" (job {owners.job_id})"
-        owner_id = owners.recruiter_id if owners else None
-        return {
-            "id": pending.thread_id,
-            "thread_id": pending.thread_id,
-            "interrupt_id": pending.interrupt_id,
-            "graph": spec.name,
-            "action": action,
-            "job_id": owners.job_id if owners else None,
-            "job_title": job_title,
-            "owner_id": owner_id,
-            "owner_name": self.service.person_name(owner_id),
-            "hiring_manager_id": owners.hiring_manager_id if owners else None,
-            "created_at": pending.created_at,
-            "age_minutes": _age_minutes(pending.created_at, now),
-            "items": items,
-            "title": title,
-            "can_resolve": self.can_resolve(principal, owners),
-            "allowed": {k: bool(request.get("config", {}).get(v, True)) for k, v in ALLOW.items()},
-        }
+        can = self.can_resolve(principal, owners)
+        return summary(self.service, spec, pending, owners, can_resolve=can, moment=moment)
 
-    def _owners(self, spec: SpecView, pending: PendingApproval) -> JobOwners | None:
-        if spec.owners_of is not None:
-            return spec.owners_of(pending)
-        args = pending.request["action_request"].get("args") or {}
-        job_id = args.get("job_id")
-        if job_id is None:
-            job_id = spec.job_id_of_thread(pending.thread_id)
-        return self.service.job_owners(int(job_id) if job_id is not None else None)
+    def _applying(
+        self, graph: str | None, skip: set[str]
+    ) -> list[tuple[SpecView, Applying, JobOwners | None]]:
+        """Approved decisions whose writes are still being applied (not the ones pending again)."""
+        out = []
+        for row in self.applying.rows(graph):
+            spec = self.service.specs.get(row.graph)
+            if spec is None or row.thread_id in skip or not approved_unfinished(spec.graph, row.thread_id):
+                continue
+            out.append((spec, row, row_owners(self.service, spec, row)))
+        return out
 
     def list(
         self,
@@ -176,14 +149,21 @@ class ApprovalService:
         owner: int | None = None,
         older_than_minutes: float | None = None,
     ) -> list[ApprovalSummary]:
-        """Pending approvals the principal may see, oldest first."""
-        now = _now()
-        rows: list[ApprovalSummary] = []
+        """Approvals the principal may see, oldest first: those pending, and those approved whose
+        writes are still being applied (`status` "applying")."""
+        moment = now()
+        found: list[tuple[JobOwners | None, dict[str, Any]]] = []
         for spec, pending in self._pending(graph):
-            owners = self._owners(spec, pending)
+            owners = owners_for(self.service, spec, pending)
+            found.append((owners, self._summary(spec, pending, principal, owners, moment)))
+        seen = {item["id"] for _, item in found}
+        for spec, row, owners in self._applying(graph, seen):
+            found.append((owners, applying_summary(self.service, spec, row, owners, moment=moment)))
+        rows: list[ApprovalSummary] = []
+        for owners, item in found:
             if not self.can_see(principal, owners):
                 continue
-            row = ApprovalSummary.model_validate(self._summary(spec, pending, principal, owners, now))
+            row = ApprovalSummary.model_validate(item)
             if job_id is not None and row.job_id != job_id:
                 continue
             if owner is not None and row.owner_id != owner:
@@ -207,20 +187,38 @@ class ApprovalService:
             state = spec.graph.get_state(run_config(approval_id))
             owners = self.service.job_owners(spec.job_id_of_state(dict(state.values or {})))
             if state.values and self.can_see(principal, owners):
+                if self.applying.busy(approval_id):
+                    raise Conflict(
+                        f"approval {approval_id!r} is being resolved elsewhere; look again in a moment"
+                    )
+                row = self.applying.row(approval_id)
+                if row is not None and approved_unfinished(spec.graph, approval_id):
+                    raise Conflict(f"approval {approval_id!r} is {applying_info(row)['text']}")
                 raise Conflict(f"approval {approval_id!r} is not pending (already resolved)")
             raise NotFound(f"no approval {approval_id!r}")
-        owners = self._owners(spec, pending[0])
+        owners = owners_for(self.service, spec, pending[0])
         if not self.can_see(principal, owners):
             raise NotFound(f"no approval {approval_id!r}")
         return spec, pending[0], owners
 
     def get(self, principal: Principal, approval_id: str) -> ApprovalDetail:
+        spec = self.service.spec_for_thread(approval_id)
+        row = self.applying.row(approval_id) if spec is not None else None
+        if spec is not None and row is not None and not pending_for_thread(spec.graph, approval_id):
+            owners = row_owners(self.service, spec, row)
+            if approved_unfinished(spec.graph, approval_id) and self.can_see(principal, owners):
+                # Approved, writes still being applied: nothing to decide, only its progress to show.
+                item = applying_summary(self.service, spec, row, owners, moment=now())
+                args = {"job_id": item["job_id"], "job_title": item["job_title"]}
+                return ApprovalDetail.model_validate(
+                    {**item, "request": {}, "description": "", "args": args, "approval_error": None}
+                )
         spec, pending, owners = self._find(principal, approval_id)
         state = spec.graph.get_state(run_config(approval_id))
         request = dict(pending.request)
         return ApprovalDetail.model_validate(
             {
-                **self._summary(spec, pending, principal, owners, _now()),
+                **self._summary(spec, pending, principal, owners, now()),
                 "request": request,
                 "description": request.get("description", ""),
                 "args": request["action_request"].get("args") or {},
@@ -229,147 +227,112 @@ class ApprovalService:
         )
 
     # -- resolving --------------------------------------------------------------------------------
-    def _lock(self, thread_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(thread_id, threading.Lock())
-
     def resolve(self, principal: Principal, approval_id: str, decision: Decision) -> ResolveResult:
-        """Validate, resume the thread, audit. Raises ServiceError subclasses (403/404/409/422/502)."""
+        """Validate, resume the thread under its lease, audit. Raises ServiceError subclasses
+        (403/404/409/422; 502 only when the decision itself could not be recorded)."""
         if principal.role in ("auditor", "hiring_manager"):
             raise Forbidden(f"the {principal.role} role is read-only: it cannot resolve approvals")
-        with self._lock(approval_id):
-            spec, pending, owners = self._find(principal, approval_id)
-            if not self.can_resolve(principal, owners):
-                raise Forbidden("only the requisition's recruiter or an admin can resolve this approval")
-            if spec.authorize is not None:
-                spec.authorize(principal, pending)
-            allowed = pending.request.get("config", {}).get(ALLOW[decision.type], True)
-            if not allowed:
-                raise Invalid(f"this request does not allow {decision.type!r}")
-            raw: dict[str, Any] = {"type": decision.type, "args": None}
-            if decision.type == "edit":
-                if not decision.args:
-                    raise Invalid("an edit needs args (the edited action args)")
-                raw["args"] = decision.args
-            elif decision.type == "respond":
-                text = (
-                    decision.note
-                    or (decision.args or {}).get("response")
-                    or (decision.args or {}).get("text")
-                )
-                if not text:
-                    raise Invalid("a respond decision needs a note (the message)")
-                raw["args"] = str(text)
-            config = run_config(approval_id)
-            values = dict(spec.graph.get_state(config).values or {})
-            try:
-                response: HumanResponse = parse_response([raw])
-                changes = spec.validate_decision(values, response) if spec.validate_decision else {}
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first.get("loc", ()))
-                raise Invalid(f"edit not valid: {where}: {first['msg']}" if where else first["msg"]) from None
-            except ValueError as exc:
-                raise Invalid(f"edit not valid: {exc}") from None
-            decided_at = _now().isoformat()
-            error: str | None = None
-            outcome: RunResult | None = None
-            try:
-                outcome = resume(
-                    spec.graph,
-                    approval_id,
-                    [{"type": response.type, "args": response.args}],
-                    approver=principal.label,
-                )
-                after_values = outcome.values
-            except Exception as exc:  # iCIMS down, quota... the approval itself is recorded in the thread
-                error = f"{type(exc).__name__}: {exc}"
-                after_values = dict(spec.graph.get_state(config).values or {})
-            approval = after_values.get("approval") or {}
-            # Still pending with an `approval_error`: the graph refused the answer and asked again,
-            # nothing was written. Pending without one: the next step of a multi-step approval
-            # (an offer's next approver).
-            refused = after_values.get("approval_error")
-            if outcome is not None and refused and outcome.pending:
-                raise Invalid(refused)
-            changes = approval.get("edits") or changes
-            writes = [
-                {
-                    k: w.get(k)
-                    for k in ("person_id", "action", "base_id", "workflow_kind", "workflow_id", "status")
-                }
-                # Triage writes name their action `id` (ai_fields, status, talent_pool).
-                | ({"action": w["id"]} if w.get("action") is None and w.get("id") else {})
-                for w in after_values.get("writes") or []
-            ]
-            record = self._audit(
-                spec,
-                principal,
-                approval_id,
-                pending,
-                owners,
-                decision,
-                decided_at,
-                changes,
-                writes,
-                error,
-                values,
-            )
-            if error is not None:
-                raise Upstream(
-                    f"the decision was recorded but applying it failed ({error}); "
-                    "starting the run again finishes the approved writes"
-                )
-            return ResolveResult(
-                approval_id=approval_id,
-                status="resolved",
-                decision=decision.type,
-                approver=principal.label,
-                decided_at=approval.get("decided_at") or decided_at,
-                changes=changes,
-                writes=writes,
-                audit_seq=record.seq,
-            )
+        self._find(principal, approval_id)  # who may know it exists comes before who holds it
+        try:
+            with self.applying.hold(approval_id):
+                return self._resolve_held(principal, approval_id, decision)
+        except LeaseHeld:
+            raise Conflict(
+                f"approval {approval_id!r} is being resolved elsewhere; look again in a moment"
+            ) from None
 
-    def _audit(
-        self,
-        spec: SpecView,
-        principal: Principal,
-        approval_id: str,
-        pending: PendingApproval,
-        owners: JobOwners | None,
-        decision: Decision,
-        decided_at: str,
-        changes: dict[str, Any],
-        writes: list[dict[str, Any]],
-        error: str | None,
-        values: dict[str, Any],
-    ) -> Any:
-        trace_id = (values.get("run") or {}).get("trace_id") or trace_id_for(approval_id)
-        note = decision.note
-        body = {
-            "graph": spec.name,
-            "approval_id": approval_id,
-            "interrupt_id": pending.interrupt_id,
-            "job_id": owners.job_id if owners else None,
-            "decision": decision.type,
-            # Who: the key's id, name and role (never the key itself).
-            "approver": {"key_id": principal.key_id, "name": principal.name, "role": principal.role},
-            "decided_at": decided_at,
-            "changes": changes,
-            # Free text may name people: keep its hash only.
-            "note_hash": hashlib.sha256(note.encode("utf-8")).hexdigest() if note else None,
-            "writes": [
-                {"person_id": w["person_id"], "action": w["action"], "status": w["status"]} for w in writes
-            ],
-            "outcome": "error" if error else "resolved",
-        }
-        return self.service.audit.append(
-            kind="approval_decision",
-            key=f"decision:{approval_id}:{pending.interrupt_id}",
-            trace_id=trace_id,
-            thread_id=approval_id,
-            body=body,
+    def _response(self, decision: Decision) -> HumanResponse:
+        raw: dict[str, Any] = {"type": decision.type, "args": None}
+        if decision.type == "edit":
+            if not decision.args:
+                raise Invalid("an edit needs args (the edited action args)")
+            raw["args"] = decision.args
+        elif decision.type == "respond":
+            text = decision.note or (decision.args or {}).get("response") or (decision.args or {}).get("text")
+            if not text:
+                raise Invalid("a respond decision needs a note (the message)")
+            raw["args"] = str(text)
+        return parse_response([raw])
+
+    def _resolve_held(self, principal: Principal, approval_id: str, decision: Decision) -> ResolveResult:
+        # Read again under the lease: what was pending may have been answered meanwhile.
+        spec, pending, owners = self._find(principal, approval_id)
+        if not self.can_resolve(principal, owners):
+            raise Forbidden("only the requisition's recruiter or an admin can resolve this approval")
+        if spec.authorize is not None:
+            spec.authorize(principal, pending)
+        if not pending.request.get("config", {}).get(ALLOW[decision.type], True):
+            raise Invalid(f"this request does not allow {decision.type!r}")
+        config = run_config(approval_id)
+        values = dict(spec.graph.get_state(config).values or {})
+        try:
+            response = self._response(decision)
+            changes = spec.validate_decision(values, response) if spec.validate_decision else {}
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise Invalid(f"edit not valid: {where}: {first['msg']}" if where else first["msg"]) from None
+        except ValueError as exc:
+            raise Invalid(f"edit not valid: {exc}") from None
+        decided_at = now().isoformat()
+        error: str | None = None
+        outcome: RunResult | None = None
+        try:
+            outcome = resume(
+                spec.graph,
+                approval_id,
+                [{"type": response.type, "args": response.args}],
+                approver=principal.label,
+            )
+            after_values = outcome.values
+        except Exception as exc:  # iCIMS down, quota...: the decision may be recorded in the thread
+            error = error_text(exc)
+            after_values = dict(spec.graph.get_state(config).values or {})
+        approval = after_values.get("approval") or {}
+        # Still pending with an `approval_error`: the graph refused the answer and asked again,
+        # nothing was written. Pending without one: the next step of a multi-step approval
+        # (an offer's next approver).
+        refused = after_values.get("approval_error")
+        if outcome is not None and refused and outcome.pending:
+            raise Invalid(refused)
+        changes = approval.get("edits") or changes
+        writes = write_rows(after_values)
+        applying = error is not None and approved_unfinished(spec.graph, approval_id)
+        record = append_decision(
+            self.service.audit,
+            graph=spec.name,
+            approval_id=approval_id,
+            interrupt_id=pending.interrupt_id,
+            job_id=owners.job_id if owners else None,
+            approver={"key_id": principal.key_id, "name": principal.name, "role": principal.role},
+            decision=decision.type,
+            note=decision.note,
+            decided_at=decided_at,
+            changes=changes,
+            writes=writes,
+            outcome="applying" if applying else "error" if error else "resolved",
+            values=values,
+        )
+        info: ApplyingInfo | None = None
+        if error is not None:
+            if not applying:
+                raise Upstream(
+                    f"the decision could not be recorded ({error}); nothing was written and the "
+                    "approval is still pending: try again"
+                )
+            row = self.applying.failed(spec, approval_id, pending, error)
+            info = ApplyingInfo.model_validate(applying_info(row))
+        return ResolveResult(
+            approval_id=approval_id,
+            status="applying" if info is not None else "resolved",
+            decision=decision.type,
+            approver=principal.label,
+            decided_at=approval.get("decided_at") or decided_at,
+            changes=changes,
+            writes=writes,
+            audit_seq=record.seq,
+            detail=f"the decision is recorded; {info.text}: the worker finishes the writes" if info else None,
+            applying=info,
         )
 
     def bulk_resolve(

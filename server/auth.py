@@ -1,4 +1,4 @@
-"""API keys and roles (DESIGN.md "Trust").
+"""API keys, roles and the pages' sessions (DESIGN.md "Trust").
 
 A key looks like `ica_<key id>_<secret>`. Only the key id, a random salt and sha256(salt + secret) are
 stored (SQLite `keys.sqlite` in `data_dir`), so the key is shown once, when it is created, and never
@@ -9,8 +9,17 @@ again. Each key carries one role:
 - `admin`: sees and resolves everything, starts any run;
 - `auditor`: reads everything, changes nothing.
 
+Demo keys (`icims-agents serve` against the local sandbox) expire after `DEMO_KEY_TTL_SECONDS` and
+stop working as soon as a real admin key exists.
+
+The pages' sign-in form trades a key for a server-side session: a random id in the `COOKIE_NAME`
+cookie (HttpOnly, SameSite=Strict, Secure over https), its sha256 in the same database, bound to the
+key (revoking the key ends its sessions), expiring after `SESSION_TTL_SECONDS` or
+`SESSION_IDLE_SECONDS` unused. The cookie never holds the key.
+
 `current_principal` is the FastAPI dependency: `X-API-Key: <key>`, `Authorization: Bearer <key>`, or
-the `icims_agents_key` cookie (the pages' sign-in form). No valid key: 401.
+the session cookie. No valid credential: 401; too many wrong keys from one client: 429 with
+Retry-After (`server.security.FailureThrottle`).
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import hmac
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,11 +39,18 @@ from typing import Annotated, Literal, get_args
 
 from fastapi import Depends, HTTPException, Request, status
 
+from server.security import COOKIE_NAME as COOKIE_NAME  # the pages and tests import it from here
+from server.security import check_key, header_key, session_cookie
+
 Role = Literal["recruiter", "hiring_manager", "admin", "auditor"]
 ROLES: tuple[Role, ...] = get_args(Role)
-COOKIE_NAME = "icims_agents_key"
 KEY_PREFIX = "ica"
 KEYS_FILE = "keys.sqlite"
+DEMO_KEY_TTL_SECONDS = 12 * 3600
+SESSION_TTL_SECONDS = 12 * 3600
+SESSION_IDLE_SECONDS = 2 * 3600
+# A session's last use is written at most this often (a page view is not a database write).
+_TOUCH_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -69,10 +86,16 @@ class KeyInfo:
     created_at: str
     demo: bool
     revoked_at: str | None
+    expires_at: float | None = None  # epoch seconds; demo keys only
 
 
 def _digest(salt: str, secret: str) -> str:
     return hashlib.sha256((salt + secret).encode("utf-8")).hexdigest()
+
+
+def _session_hash(session_id: str) -> str:
+    # Session ids are 256 random bits: an unsalted hash suffices, and a copied database yields none.
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 def split_key(raw: str) -> tuple[str, str] | None:
@@ -83,12 +106,20 @@ def split_key(raw: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-class KeyStore:
-    """Hashed API keys in SQLite. Thread-safe; every method opens a short transaction."""
+def _principal(row: sqlite3.Row) -> Principal:
+    return Principal(
+        key_id=row["key_id"], name=row["name"], role=row["role"], recruiter_id=row["recruiter_id"]
+    )
 
-    def __init__(self, path: str | Path) -> None:
+
+class KeyStore:
+    """Hashed API keys and page sessions in SQLite. Thread-safe; every method opens a short
+    transaction. `clock` (epoch seconds) is what expiries are measured against."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._conn.row_factory = sqlite3.Row
@@ -97,8 +128,18 @@ class KeyStore:
                 "CREATE TABLE IF NOT EXISTS api_keys ("
                 " key_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
                 " recruiter_id INTEGER, salt TEXT NOT NULL, hash TEXT NOT NULL,"
-                " created_at TEXT NOT NULL, demo INTEGER NOT NULL DEFAULT 0, revoked_at TEXT)"
+                " created_at TEXT NOT NULL, demo INTEGER NOT NULL DEFAULT 0, revoked_at TEXT,"
+                " expires_at REAL)"
             )
+            columns = {r["name"] for r in conn.execute("PRAGMA table_info(api_keys)")}
+            if "expires_at" not in columns:  # a key store from before keys could expire
+                conn.execute("ALTER TABLE api_keys ADD COLUMN expires_at REAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS ui_sessions ("
+                " id_hash TEXT PRIMARY KEY, key_id TEXT NOT NULL, created_at REAL NOT NULL,"
+                " last_seen REAL NOT NULL, expires_at REAL NOT NULL)"
+            )
+            conn.execute("CREATE INDEX IF NOT EXISTS ui_sessions_key ON ui_sessions (key_id)")
 
     @classmethod
     def for_data_dir(cls, data_dir: str | Path) -> KeyStore:
@@ -114,19 +155,27 @@ class KeyStore:
             self._conn.close()
 
     def create(
-        self, role: str, *, name: str | None = None, recruiter_id: int | None = None, demo: bool = False
+        self,
+        role: str,
+        *,
+        name: str | None = None,
+        recruiter_id: int | None = None,
+        demo: bool = False,
+        expires_in: float | None = None,
     ) -> tuple[Principal, str]:
-        """A new key: (its principal, the key itself). The key is not stored and cannot be shown again."""
+        """A new key: (its principal, the key itself). The key is not stored and cannot be shown again.
+        A real (non-demo) admin key revokes every demo key."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
         salt = secrets.token_hex(16)
         name = (name or f"{role}-{key_id}").strip()
+        expires_at = None if expires_in is None else self.clock() + expires_in
         with self._tx() as conn:
             conn.execute(
-                "INSERT INTO api_keys (key_id, name, role, recruiter_id, salt, hash, created_at, demo)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (key_id, name, role, recruiter_id, salt, hash, created_at, demo,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key_id,
                     name,
@@ -136,10 +185,26 @@ class KeyStore:
                     _digest(salt, secret),
                     datetime.now(UTC).isoformat(),
                     int(demo),
+                    expires_at,
                 ),
             )
+            if role == "admin" and not demo:
+                self._revoke_demo(conn)
         principal = Principal(key_id=key_id, name=name, role=role, recruiter_id=recruiter_id)  # type: ignore[arg-type]
         return principal, f"{KEY_PREFIX}_{key_id}_{secret}"
+
+    def _usable(self, conn: sqlite3.Connection, row: sqlite3.Row | None) -> bool:
+        """Not revoked, not expired, and not a demo key once a real admin key exists."""
+        if row is None or row["revoked_at"] is not None:
+            return False
+        if row["expires_at"] is not None and row["expires_at"] <= self.clock():
+            return False
+        if row["demo"]:
+            real_admin = conn.execute(
+                "SELECT 1 FROM api_keys WHERE role = 'admin' AND demo = 0 AND revoked_at IS NULL LIMIT 1"
+            ).fetchone()
+            return real_admin is None
+        return True
 
     def authenticate(self, raw: str | None) -> Principal | None:
         if not raw:
@@ -149,19 +214,21 @@ class KeyStore:
             return None
         key_id, secret = parts
         with self._tx() as conn:
-            row = conn.execute(
-                "SELECT * FROM api_keys WHERE key_id = ? AND revoked_at IS NULL", (key_id,)
-            ).fetchone()
-        if row is None or not hmac.compare_digest(row["hash"], _digest(row["salt"], secret)):
+            row = conn.execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+            if not self._usable(conn, row):
+                return None
+        if not hmac.compare_digest(row["hash"], _digest(row["salt"], secret)):
             return None
-        return Principal(
-            key_id=row["key_id"], name=row["name"], role=row["role"], recruiter_id=row["recruiter_id"]
-        )
+        return _principal(row)
 
     def list(self, *, include_revoked: bool = False) -> list[KeyInfo]:
-        query = "SELECT * FROM api_keys" + ("" if include_revoked else " WHERE revoked_at IS NULL")
+        """Keys in use (or every key ever made, with `include_revoked`)."""
+        query = "SELECT * FROM api_keys"
+        if not include_revoked:
+            query += " WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
         with self._tx() as conn:
-            rows = conn.execute(query + " ORDER BY created_at").fetchall()
+            rows = conn.execute(query + " ORDER BY created_at", () if include_revoked else (self.clock(),))
+            rows = rows.fetchall()
         return [
             KeyInfo(
                 key_id=r["key_id"],
@@ -171,6 +238,7 @@ class KeyStore:
                 created_at=r["created_at"],
                 demo=bool(r["demo"]),
                 revoked_at=r["revoked_at"],
+                expires_at=r["expires_at"],
             )
             for r in rows
         ]
@@ -181,26 +249,77 @@ class KeyStore:
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
                 (datetime.now(UTC).isoformat(), key_id),
             )
+            conn.execute("DELETE FROM ui_sessions WHERE key_id = ?", (key_id,))
         return cur.rowcount > 0
 
+    def revoke_demo_keys(self) -> int:
+        """Revoke every demo key (and end its sessions); how many were active."""
+        with self._tx() as conn:
+            return self._revoke_demo(conn)
 
-def key_from_request(request: Request) -> str | None:
-    header = request.headers.get("x-api-key")
-    if header:
-        return header.strip()
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.cookies.get(COOKIE_NAME) or None
+    def _revoke_demo(self, conn: sqlite3.Connection) -> int:
+        cur = conn.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE demo = 1 AND revoked_at IS NULL",
+            (datetime.now(UTC).isoformat(),),
+        )
+        conn.execute("DELETE FROM ui_sessions WHERE key_id IN (SELECT key_id FROM api_keys WHERE demo = 1)")
+        return cur.rowcount
+
+    # --- page sessions ---------------------------------------------------------------------------
+
+    def open_session(self, principal: Principal, *, ttl: float = SESSION_TTL_SECONDS) -> str:
+        """A new session for a key's holder: its id (for the cookie; only its hash is stored)."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self._tx() as conn:
+            conn.execute(
+                "DELETE FROM ui_sessions WHERE expires_at <= ? OR last_seen <= ?",
+                (now, now - SESSION_IDLE_SECONDS),
+            )
+            conn.execute(
+                "INSERT INTO ui_sessions (id_hash, key_id, created_at, last_seen, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_session_hash(session_id), principal.key_id, now, now, now + ttl),
+            )
+        return session_id
+
+    def session(self, session_id: str | None) -> Principal | None:
+        """The principal of a live session, or None (unknown, expired, idle too long, key revoked)."""
+        if not session_id:
+            return None
+        id_hash = _session_hash(session_id)
+        now = self.clock()
+        with self._tx() as conn:
+            found = conn.execute("SELECT * FROM ui_sessions WHERE id_hash = ?", (id_hash,)).fetchone()
+            if found is None:
+                return None
+            if found["expires_at"] <= now or found["last_seen"] <= now - SESSION_IDLE_SECONDS:
+                conn.execute("DELETE FROM ui_sessions WHERE id_hash = ?", (id_hash,))
+                return None
+            row = conn.execute("SELECT * FROM api_keys WHERE key_id = ?", (found["key_id"],)).fetchone()
+            if not self._usable(conn, row):
+                conn.execute("DELETE FROM ui_sessions WHERE id_hash = ?", (id_hash,))
+                return None
+            if now - found["last_seen"] >= _TOUCH_SECONDS:
+                conn.execute("UPDATE ui_sessions SET last_seen = ? WHERE id_hash = ?", (now, id_hash))
+        return _principal(row)
+
+    def close_session(self, session_id: str | None) -> None:
+        if session_id:
+            with self._tx() as conn:
+                conn.execute("DELETE FROM ui_sessions WHERE id_hash = ?", (_session_hash(session_id),))
 
 
 def optional_principal(request: Request) -> Principal | None:
-    """The caller, or None (pages use this to redirect to their sign-in form instead of a 401)."""
+    """The caller, or None (pages use this to redirect to their sign-in form instead of a 401).
+    A key header wins over the session cookie."""
     service = getattr(request.app.state, "service", None)
     if service is None:
         return None
-    return service.keys.authenticate(key_from_request(request))
+    key = header_key(request)
+    if key is not None:
+        return check_key(request, service.keys, key)
+    return service.keys.session(session_cookie(request))
 
 
 def current_principal(request: Request) -> Principal:
@@ -229,22 +348,28 @@ def require_roles(*roles: Role):
 
 
 def issue_demo_keys(
-    keys: KeyStore, *, recruiter_id: int | None = None, hiring_manager_id: int | None = None
+    keys: KeyStore,
+    *,
+    recruiter_id: int | None = None,
+    hiring_manager_id: int | None = None,
+    ttl_seconds: float = DEMO_KEY_TTL_SECONDS,
 ) -> list[tuple[Principal, str]]:
-    """One ready-to-use key per role for a local demo, or none when real keys exist.
+    """One ready-to-use key per role for a local demo (valid `ttl_seconds`), or none when real keys
+    exist. Callers issue them against the local sandbox only (`Settings.sandbox_mode`).
 
     Keys are stored hashed, so earlier demo keys cannot be shown again: each call revokes them and
     issues new ones (keys made with `icims-agents keys create` are never touched, and their presence
     turns demo keys off)."""
-    active = keys.list()
-    if any(not k.demo for k in active):
+    keys.revoke_demo_keys()
+    if keys.list():
         return []
-    for info in active:
-        keys.revoke(info.key_id)
     ids: dict[Role, int | None] = {
         "recruiter": recruiter_id,
         "hiring_manager": hiring_manager_id,
         "admin": None,
         "auditor": None,
     }
-    return [keys.create(role, name=f"demo-{role}", recruiter_id=ids[role], demo=True) for role in ROLES]
+    return [
+        keys.create(role, name=f"demo-{role}", recruiter_id=ids[role], demo=True, expires_in=ttl_seconds)
+        for role in ROLES
+    ]

@@ -44,14 +44,29 @@ def _since(value: str | None) -> datetime | None:
 @app.command("verify")
 def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="Check the chain against this anchor file (a copy kept outside the database); "
+            "default: the configured anchor file, when it exists.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Recompute every link of the chain; exit 1 at the first record that does not match."""
+    """Recompute every link of the chain (keyed records with the audit key) and check the anchored
+    heads; exit 1 at the first record that does not match."""
+    from tools.audit.anchor import audit_anchor_path
     from tools.audit.export import retention_report
 
     settings = _settings()
+    if anchor is not None and not anchor.is_file():
+        raise typer.BadParameter(f"{anchor} is not a file", param_hint="--anchor")
+    if anchor is None and audit_anchor_path(settings).is_file():
+        anchor = audit_anchor_path(settings)
     log = _open_log()
     try:
-        report = log.verify()
+        report = log.verify(anchor=anchor)
         retention = retention_report(log, settings.audit_retention_days)
     finally:
         log.close()
@@ -60,13 +75,19 @@ def verify(
         "records": report.records,
         "bad_seq": report.bad_seq,
         "problem": report.problem,
+        "plain_records": report.plain_records,
+        "anchor": str(anchor) if anchor is not None else None,
+        "anchored": report.anchored,
         "retention": retention.to_json(),
     }
     if as_json:
         typer.echo(json.dumps(out))
     elif report.ok:
         typer.echo(
-            f"audit chain OK: {report.records} records; oldest {retention.oldest_recorded_at or '-'}; "
+            f"audit chain OK: {report.records} records"
+            + (f", {report.anchored} anchored heads match {anchor}" if anchor is not None else ", no anchor")
+            + (f" ({report.plain_records} from before the chain was keyed)" if report.plain_records else "")
+            + f"; oldest {retention.oldest_recorded_at or '-'}; "
             f"kept at least {retention.retention_days} days (nothing is deleted)"
         )
     else:

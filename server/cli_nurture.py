@@ -81,8 +81,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's result as JSON.")] = False,
 ) -> None:
     """Select, draft and wait for approval now (the scheduler does the same on the cron)."""
-    from graphs.kit.inbox import cli_approver, pending_for_thread
+    from graphs.kit.inbox import pending_for_thread
     from graphs.nurture import resume_run, start_run
+    from server.cli_resume import resolve_pending, thread_lease
 
     with _open() as service:
         graph = service.graphs["nurture"]
@@ -93,7 +94,12 @@ def run(
         except LookupError as exc:
             raise typer.BadParameter(str(exc), param_hint="--campaign") from None
         if approve and pending_for_thread(graph, thread_id):
-            values = resume_run(graph, thread_id, [{"type": "accept"}], approver=cli_approver())
+            accept, settings = {"type": "accept"}, service.settings
+            with thread_lease(settings, thread_id):
+                answered = resolve_pending(
+                    settings, service.audit, graph, "nurture", thread_id, accept, resume_run
+                )
+                values = answered if answered is not None else values
         pending = bool(pending_for_thread(graph, thread_id))
         if as_json:
             keys = ("selection", "drafts", "approval", "sends", "audit_record")

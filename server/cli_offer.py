@@ -140,14 +140,17 @@ def approve(
     """Sign off the pending step (or accept the pending counter-offer reply)."""
     from graphs.kit.inbox import pending_for_thread
     from graphs.offer import offer_thread_id, resume_offer
+    from server.cli_resume import thread_lease
 
     with _graph() as (graph, settings):
         thread_id = offer_thread_id(settings.icims_customer_id, workflow)
-        if not pending_for_thread(graph, thread_id):
-            typer.echo("error: nothing is waiting for approval on this offer", err=True)
-            raise typer.Exit(2)
-        response = {"type": "edit", "args": {"terms": {"base_salary": base}}} if base else {"type": "accept"}
-        values = resume_offer(graph, thread_id, [response], approver=approver)
+        with thread_lease(settings, thread_id):  # one resolver at a time, across processes
+            if not pending_for_thread(graph, thread_id):
+                typer.echo("error: nothing is waiting for approval on this offer", err=True)
+                raise typer.Exit(2)
+            edit = {"type": "edit", "args": {"terms": {"base_salary": base}}}
+            response = edit if base else {"type": "accept"}
+            values = resume_offer(graph, thread_id, [response], approver=approver)
         if values.get("approval_error"):
             typer.echo(f"error: {values['approval_error']}", err=True)
             raise typer.Exit(2)

@@ -29,14 +29,22 @@ def rediscover(
     Runs to the approval step and prints the shortlist with scores, reasons (with evidence quotes) and
     the proposed action per candidate, plus the thread id the approval waits on. Nothing is written to
     iCIMS unless `--approve` is given. Needs a synced mirror (`icims-agents sync`).
+
+    Exits 3 when the API, the worker or another command is resolving the same requisition's run
+    (nothing done), and 4 when the approval is recorded but its writes failed (the worker's
+    reconciler finishes them; no second approval).
     """
-    from graphs.rediscovery import RediscoveryDeps, build_graph, resume_run, start_run
+    from graphs.rediscovery import RediscoveryDeps, build_graph, rediscovery_thread_id, resume_run, start_run
+    from server.cli_resume import resolve_pending, thread_lease
     from tools.checkpoint import open_checkpointer
 
     settings = state.settings()
     deps = RediscoveryDeps.from_settings(settings)
+    thread_id = rediscovery_thread_id(settings.icims_customer_id, job)
     try:
-        with open_checkpointer(settings) as saver:
+        # The whole command holds the thread's lease: starting, finishing or approving it never
+        # overlaps the API or the worker doing the same in another process.
+        with open_checkpointer(settings) as saver, thread_lease(settings, thread_id):
             graph = build_graph(saver, deps=deps)
             try:
                 run = start_run(
@@ -50,10 +58,14 @@ def rediscover(
                 report["writes"] = run.values.get("writes") or []
                 report["audit"] = run.values.get("audit_record") or {}
             if approve and run.pending:
-                values = resume_run(graph, run.thread_id, [{"type": "accept", "args": None}])
-                report["writes"] = values.get("writes") or []
-                report["audit"] = values.get("audit_record") or {}
-                report["pending"] = False
+                accept = {"type": "accept", "args": None}
+                values = resolve_pending(
+                    settings, deps.audit, graph, "rediscovery", run.thread_id, accept, resume_run, job_id=job
+                )
+                if values is not None:
+                    report["writes"] = values.get("writes") or []
+                    report["audit"] = values.get("audit_record") or {}
+                    report["pending"] = False
     finally:
         deps.close()
     if as_json:

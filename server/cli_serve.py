@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -17,37 +18,53 @@ def serve(
     demo_keys: Annotated[
         bool,
         typer.Option(
-            help="Print a ready-to-use demo key per role (issued anew at each start; off as soon as "
-            "keys made with `icims-agents keys create` exist)."
+            help="Against the local sandbox only: print a ready-to-use demo key per role (issued anew "
+            "at each start, valid 12 hours; off as soon as keys made with `icims-agents keys create` "
+            "exist, revoked once a real admin key does)."
         ),
     ] = True,
 ) -> None:
-    """Run the icims-agents service: run and approvals API, web pages, copilot (docs at /docs)."""
+    """Run the icims-agents service: run and approvals API, web pages, copilot (docs at /docs).
+
+    Refuses to start (exit 2) when iCIMS is not the local sandbox and any secret is still a
+    sandbox or placeholder value (see `tools.settings.Settings`)."""
     import uvicorn
 
     from server.app import create_app
-    from server.auth import KeyStore, issue_demo_keys
+    from server.auth import DEMO_KEY_TTL_SECONDS, KeyStore, issue_demo_keys
+    from server.events import uvicorn_limits
 
-    settings = state.settings()
+    settings = state.settings()  # exits 2, naming the setting, on sandbox secrets against a tenant
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = f"http://{host}:{port}"
     typer.echo(f"icims-agents service on {url}  (API docs: {url}/docs, inbox: {url}/ui)")
-    if demo_keys:
-        recruiter_id, manager_id = _busiest_owners(settings)
-        keys = KeyStore.for_data_dir(settings.data_dir)
-        try:
+    keys = KeyStore.for_data_dir(settings.data_dir)
+    try:
+        if not settings.sandbox_mode:
+            keys.revoke_demo_keys()
+            typer.echo(
+                f"{len(keys.list())} API key(s) configured; demo keys are only issued against the local "
+                "sandbox (icims-agents keys create / list)."
+            )
+        elif demo_keys:
+            recruiter_id, manager_id = _busiest_owners(settings)
             issued = issue_demo_keys(keys, recruiter_id=recruiter_id, hiring_manager_id=manager_id)
-            active = len(keys.list())
-        finally:
-            keys.close()
-        if issued:
-            typer.echo("Demo API keys (send as `X-API-Key: <key>`; new ones are issued at every start):")
-            for principal, key in issued:
-                who = f" (person {principal.recruiter_id})" if principal.recruiter_id is not None else ""
-                typer.echo(f"  {principal.role:<15} {key}{who}")
-        else:
-            typer.echo(f"{active} API key(s) configured; no demo keys issued (icims-agents keys list).")
-    uvicorn.run(create_app(settings), host=host, port=port)
+            if issued:
+                hours = DEMO_KEY_TTL_SECONDS // 3600
+                typer.echo(
+                    f"Demo API keys (send as `X-API-Key: <key>`; valid {hours} hours, new ones at every "
+                    "start, revoked once a real admin key exists):"
+                )
+                for principal, key in issued:
+                    who = f" (person {principal.recruiter_id})" if principal.recruiter_id is not None else ""
+                    typer.echo(f"  {principal.role:<15} {key}{who}")
+            else:
+                typer.echo(
+                    f"{len(keys.list())} API key(s) configured; no demo keys issued (icims-agents keys list)."
+                )
+    finally:
+        keys.close()
+    uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_limits())
 
 
 def _busiest_owners(settings: Settings) -> tuple[int | None, int | None]:
@@ -129,6 +146,7 @@ def keys_list() -> None:
         rid = "" if k.recruiter_id is None else str(k.recruiter_id)
         typer.echo(
             f"{k.key_id}  {k.role:<15} {rid:>8}  {k.name}{'  (demo)' if k.demo else ''}  {k.created_at}"
+            + (f"  expires {datetime.fromtimestamp(k.expires_at, UTC).isoformat()}" if k.expires_at else "")
         )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
+from pydantic import ValidationError
+
 from tools.settings import Settings
 
 
@@ -15,9 +18,17 @@ class CliState:
     env_file: Path | None = None
 
     def settings(self) -> Settings:
-        if self.env_file is not None:
-            return Settings(_env_file=self.env_file)
-        return Settings()
+        """The settings, or exit 2 naming each refused setting (never echoing the values given)."""
+        try:
+            if self.env_file is not None:
+                return Settings(_env_file=self.env_file)
+            return Settings()
+        except ValidationError as exc:
+            for error in exc.errors(include_input=False, include_url=False):
+                where = ".".join(str(part) for part in error["loc"])
+                message = error["msg"].removeprefix("Value error, ")
+                typer.echo(f"invalid settings: {where + ': ' if where else ''}{message}", err=True)
+            raise typer.Exit(2) from None
 
 
 state = CliState()

@@ -20,14 +20,21 @@ import httpx
 import typer
 
 from sandbox.server import ServerThread
+from tools.icims.codes import (
+    APPLICANT_NEW_SUBMISSION,
+    CANDIDATE_REVIEWED,
+    CANDIDATE_UNREVIEWED,
+    JOB_APPROVED,
+    list_node,
+)
 
 if TYPE_CHECKING:
     from server.demo import DemoContext
     from tools.settings import Settings
 
-OPEN_JOB = "D31001"
-NEW_SUBMISSION = {"id": "D10100", "value": "New Submissions", "formattedvalue": "New Submissions"}
-CANDIDATE_FOLDERS = ("D32006", "D32007")
+OPEN_JOB = JOB_APPROVED
+NEW_SUBMISSION = list_node(APPLICANT_NEW_SUBMISSION)
+CANDIDATE_FOLDERS = (CANDIDATE_UNREVIEWED, CANDIDATE_REVIEWED)
 
 
 def new_applications(tenant: Any, count: int, *, seed: int = 11, jobs: int = 3) -> list[int]:

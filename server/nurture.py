@@ -1,6 +1,9 @@
 """Nurture HTTP API: campaigns (list, read, create or replace, delete), on-demand runs, the local
 outbox index, recording a reply, and the candidates' unsubscribe link.
 
+Runs, replies and campaign edits are scoped as approvals are (`server.nurture_scope`): a recruiter
+acts on the campaigns and people of the pools and requisitions they own; the rest is an admin's.
+
 `/nurture/unsubscribe` needs no API key (the signed token is the authority): GET shows a confirm
 page (mail scanners follow links; they must not unsubscribe anyone), POST (the page's button, or a
 mail client's RFC 8058 one-click) writes the opt-out to iCIMS and stops every campaign.
@@ -24,11 +27,12 @@ from graphs.nurture.stops import record_reply, unsubscribe
 from server.approvals import Decision
 from server.auth import CurrentPrincipal, Principal, require_roles
 from server.errors import Invalid, NotFound, Upstream
+from server.nurture_scope import check_campaign, check_campaign_edit, check_person
+from tools.icims.models import RecordId
 from tools.nurture.secret import secret_for
 
 router = APIRouter(prefix="/nurture", tags=["nurture"])
 
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
 Writer = Annotated[Principal, Depends(require_roles("recruiter", "admin"))]
 Reader = Annotated[Principal, Depends(require_roles("admin", "auditor"))]
 
@@ -57,8 +61,15 @@ class RunStarted(BaseModel):
 
 
 class ReplyIn(BaseModel):
-    person_id: int
+    person_id: RecordId
     campaign_id: str | None = None
+
+
+def _existing(deps: Any, campaign_id: str) -> Campaign | None:
+    try:
+        return _campaign(deps, campaign_id)
+    except NotFound:
+        return None
 
 
 def _campaign(deps: Any, campaign_id: str) -> Campaign:
@@ -86,22 +97,26 @@ def read_campaign(campaign_id: str, principal: CurrentPrincipal, deps: Deps) -> 
 @router.put(
     "/campaigns/{campaign_id}",
     response_model=Campaign,
-    summary="Create or replace a campaign (admin)",
-    responses={422: {}},
+    summary="Create or replace a campaign (admin, or the recruiter who owns it and its pools)",
+    responses={403: {}, 422: {}},
 )
-def put_campaign(campaign_id: str, body: dict[str, Any], principal: Admin, deps: Deps) -> Campaign:
+def put_campaign(campaign_id: str, body: dict[str, Any], principal: Writer, deps: Deps) -> Campaign:
     try:
         campaign = parse_campaign({**body, "id": campaign_id})
     except CampaignError as exc:
         raise Invalid(str(exc)) from None
+    check_campaign_edit(principal, deps.mirror, _existing(deps, campaign_id), campaign)
     deps.store.save_campaign(campaign)
     return campaign
 
 
 @router.delete(
-    "/campaigns/{campaign_id}", summary="Delete an API-defined campaign (admin)", responses={404: {}}
+    "/campaigns/{campaign_id}",
+    summary="Delete an API-defined campaign (admin, or the recruiter who owns it)",
+    responses={403: {}, 404: {}},
 )
-def delete_campaign(campaign_id: str, principal: Admin, deps: Deps) -> dict[str, Any]:
+def delete_campaign(campaign_id: str, principal: Writer, deps: Deps) -> dict[str, Any]:
+    check_campaign_edit(principal, deps.mirror, _existing(deps, campaign_id), None)
     if not deps.store.delete_campaign(campaign_id):
         raise NotFound(
             f"no API-defined campaign {campaign_id!r} (YAML campaigns live in {CAMPAIGN_DIR.name}/)"
@@ -113,12 +128,12 @@ def delete_campaign(campaign_id: str, principal: Admin, deps: Deps) -> dict[str,
     "/campaigns/{campaign_id}/runs",
     response_model=RunStarted,
     summary="Run a campaign now: select, draft, and wait for approval",
-    responses={404: {}},
+    responses={403: {}, 404: {}},
 )
 def run_campaign(
     campaign_id: str, body: RunRequest, principal: Writer, request: Request, deps: Deps
 ) -> RunStarted:
-    _campaign(deps, campaign_id)
+    check_campaign(principal, deps.mirror, _campaign(deps, campaign_id))
     graph = request.app.state.service.graphs["nurture"]
     try:
         thread_id, values = start_run(
@@ -143,8 +158,17 @@ def outbox(principal: Reader, deps: Deps, limit: Annotated[int, Query(ge=1, le=1
     return list(reversed(index()))[:limit] if callable(index) else []
 
 
-@router.post("/replies", summary="Record a candidate's reply: stops their sequences")
+@router.post(
+    "/replies", summary="Record a candidate's reply: stops their sequences", responses={403: {}, 404: {}}
+)
 def reply(body: ReplyIn, principal: Writer, deps: Deps) -> dict[str, Any]:
+    if not principal.is_admin:
+        campaign = _campaign(deps, body.campaign_id) if body.campaign_id else None
+        try:
+            campaigns = all_campaigns(deps.store, deps.settings.nurture_campaign_dir).values()
+        except CampaignError as exc:
+            raise Invalid(str(exc)) from None
+        check_person(principal, deps.mirror, body.person_id, campaigns, campaign)
     return record_reply(deps, body.person_id, campaign_id=body.campaign_id, source=f"api:{principal.key_id}")
 
 

@@ -5,6 +5,11 @@ update becomes an event (`update`, then `interrupt` when it pauses for approval,
 `end`). Events are kept per thread for the run and replayed to late subscribers, so a client that
 starts a run in the background and then opens `GET /runs/{thread_id}/stream` sees all of it.
 
+A run holds its thread's lease (`server.applying`) from start to end, so it never overlaps an
+approval being resolved, or finished by the worker, on the same thread in any process (409).
+A thread approved but stopped before its end reads as `applying`: the worker's reconciler finishes
+it (starting the run again does too, without a second approval).
+
 Who may start: admins, and recruiters for the requisitions they recruit for. Who may read: admins
 and auditors anything, recruiters and hiring managers their own requisitions' threads.
 """
@@ -23,9 +28,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from graphs.kit.inbox import unfinished
-from graphs.kit.runs import approved_unfinished, run_config
+from graphs.kit.runs import approved_unfinished, decided, run_config
+from server.applying import ApprovedWrites
+from server.approval_models import ApplyingInfo
+from server.approval_records import applying_info
 from server.approvals import ApprovalService
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Upstream
+from tools.leases import LeaseHeld
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -33,7 +42,7 @@ if TYPE_CHECKING:
     from server.auth import Principal
     from server.service_types import ServiceView, SpecView
 
-RunStatus = Literal["running", "interrupted", "stopped", "done", "error"]
+RunStatus = Literal["running", "interrupted", "applying", "stopped", "done", "error"]
 KEEP_FINISHED = 200
 
 
@@ -55,6 +64,9 @@ class RunInfo(BaseModel):
     job_id: int | None = None
     result: dict[str, Any] = Field(default_factory=dict, description="the state keys the graph outputs")
     error: str | None = None
+    applying: ApplyingInfo | None = Field(
+        default=None, description="approved, writes being retried: attempts, next time, last error"
+    )
 
 
 @dataclass
@@ -66,6 +78,7 @@ class RunHandle:
     error: str | None = None
     exception: BaseException | None = None
     task: asyncio.Task | None = None
+    lease: contextlib.AbstractContextManager[Any] | None = None  # the thread's, held for the run
     cond: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def publish(self, event: str, data: dict[str, Any], *, final: bool = False) -> None:
@@ -109,6 +122,7 @@ class RunService:
     def __init__(self, service: ServiceView) -> None:
         self.service = service
         self._handles: OrderedDict[str, RunHandle] = OrderedDict()
+        self.applying = ApprovedWrites(service)
 
     # -- permissions ------------------------------------------------------------------------------
     def _check_start(self, principal: Principal, spec: SpecView, job_id: int | None) -> None:
@@ -145,7 +159,12 @@ class RunService:
                 # Approved but stopped mid-way (a crash while writing): streaming from no input is
                 # `graphs.kit.runs.finish` with progress events; no second approval is asked.
                 payload = None
-        handle = RunHandle(thread_id=thread_id, graph=spec.name)
+        lease = self.applying.hold(thread_id)
+        try:
+            await asyncio.to_thread(lease.__enter__)
+        except LeaseHeld:
+            raise Conflict(f"{thread_id} is being resolved elsewhere; try again in a moment") from None
+        handle = RunHandle(thread_id=thread_id, graph=spec.name, lease=lease)
         self._handles[thread_id] = handle
         self._handles.move_to_end(thread_id)
         while len(self._handles) > KEEP_FINISHED:
@@ -187,6 +206,9 @@ class RunService:
             handle.exception = exc
             handle.error = f"{type(exc).__name__}: {exc}"
             await handle.publish("error", {"error": handle.error})
+        finally:
+            if handle.lease is not None:
+                await asyncio.to_thread(handle.lease.__exit__, None, None, None)
         await handle.publish("end", {"thread_id": handle.thread_id, "status": status}, final=True)
 
     # -- reading ----------------------------------------------------------------------------------
@@ -204,10 +226,15 @@ class RunService:
         if not ApprovalService.can_see(principal, owners):
             raise NotFound(f"no run {thread_id!r}")
         status: RunStatus
+        applying = None
         if handle is not None and not handle.done:
             status = "running"
         elif state.interrupts:
             status = "interrupted"
+        elif unfinished(state) and decided(values):
+            status = "applying"
+            row = self.applying.row(thread_id)
+            applying = ApplyingInfo.model_validate(applying_info(row)) if row is not None else None
         elif handle is not None and handle.error and unfinished(state):
             status = "error"
         elif unfinished(state):
@@ -225,6 +252,7 @@ class RunService:
             job_id=job_id,
             result={k: values[k] for k in keys if k in values},
             error=handle.error if handle is not None else None,
+            applying=applying,
         )
 
     async def stream(self, principal: Principal, thread_id: str) -> AsyncIterator[str]:

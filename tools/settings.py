@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.events.models import SANDBOX_EVENTS_TENANT, EventTenant
@@ -39,6 +42,47 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "job_salary_max": "field52005",
     "job_remote": "field52006",
 }
+
+# Published with the sandbox (sandbox/config.py, the defaults below, the sandbox event tenant): anyone
+# may know them, so they are refused against any tenant that is not the local sandbox.
+SANDBOX_SECRETS = frozenset(
+    {
+        "sandbox-secret",
+        "sandbox-password",
+        "sandbox-hmac-secret",
+        *(
+            str(v)
+            for k, v in SANDBOX_EVENTS_TENANT.items()
+            if k in ("hmac_secret", "password", "client_secret")
+        ),
+    }
+)
+# Values people type while setting up ("changethis" is the FastAPI full-stack template's).
+_PLACEHOLDER = re.compile(r"^(change[-_ ]?(this|me|it)|secret|password|placeholder|todo|x+|\*+)$", re.I)
+# Which ICIMS_AGENTS_ICIMS_* secret each auth mode sends (the others may be left empty).
+_AUTH_MODE_SECRET = {"oauth": "icims_client_secret", "basic": "icims_password", "hmac": "icims_hmac_secret"}
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """Whether a URL's host is this machine: localhost, 127.0.0.0/8 or ::1."""
+    host = (urlsplit(url or "").hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refused(value: str, *, required: bool) -> str | None:
+    """Why a secret may not be used against a real tenant, or None."""
+    if value in SANDBOX_SECRETS:
+        return "is the sandbox's published value"
+    if _PLACEHOLDER.match(value.strip()):
+        return f"is a placeholder ({value.strip()!r})"
+    if required and not value:
+        return "is empty"
+    return None
 
 
 class Settings(BaseSettings):
@@ -163,6 +207,50 @@ class Settings(BaseSettings):
     offer_approvers: dict[str, list[str]] = Field(default_factory=dict)
     # The employer named in letters; default: the requisition's company in iCIMS.
     offer_company_name: str | None = None
+
+    # --- audit chain key and anchor (kept outside the audit database) ---
+    # HMAC key of the audit chain's record hashes; default: a random key created once as data_dir/audit.key.
+    audit_key: SecretStr | None = None
+    # Append-only file every audit append writes `seq hash` to; default data_dir/audit.anchor.
+    audit_anchor_path: Path | None = None
+
+    @model_validator(mode="after")
+    def _no_sandbox_secrets_outside_the_sandbox(self) -> Settings:
+        """Against anything but a loopback iCIMS (the sandbox), every secret must be the tenant's own:
+        the sandbox's published secrets would let anyone sign events or reach the tenant."""
+        if self.sandbox_mode:
+            return self
+        problems: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                why = _refused(
+                    value.get_secret_value(), required=_AUTH_MODE_SECRET[self.icims_auth_mode] == name
+                )
+                if why:
+                    problems.append(f"ICIMS_AGENTS_{name.upper()} {why}")
+        for customer, tenant in self.events_tenants.items():
+            for name in ("hmac_secret", "password", "client_secret"):
+                secret = getattr(tenant, name)
+                why = secret is not None and _refused(secret.get_secret_value(), required=True)
+                if why:
+                    problems.append(f"ICIMS_AGENTS_EVENTS_TENANTS[{customer!r}].{name} {why}")
+        if problems:
+            raise ValueError(
+                f"ICIMS_AGENTS_ICIMS_BASE_URL {self.icims_base_url} is not the local sandbox, so every "
+                "secret must be the tenant's own: "
+                + "; ".join(problems)
+                + " (an auth mode's unused ICIMS_AGENTS_ICIMS_* secret may be left empty)"
+            )
+        return self
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """iCIMS is the local sandbox (loopback base and token URL): sandbox secrets and demo keys are
+        allowed only then."""
+        return is_loopback_url(self.icims_base_url) and (
+            self.icims_token_url is None or is_loopback_url(self.icims_token_url)
+        )
 
     @property
     def token_url(self) -> str:

@@ -4,6 +4,10 @@
 for the facts and a verbatim quote for each; the quotes are then searched in the resume text and every
 one not found is kept with `verified=False`, so scoring flags it instead of presenting it as fact.
 Derived numbers (years, seniority, occupation codes) are computed here, not taken from the model.
+
+The model is reached through the model door (`tools.llm.guard`): the resume goes out with the
+person's names (from their iCIMS record), contact details and address replaced by placeholders, and
+the answer's quotes come back with the originals, so they are still verified against the real text.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from agents.models import (
     Seniority,
     SkillMention,
 )
+from tools.llm import guard, make_chat_model
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +172,8 @@ class LLMExtractor:
     response never stops a batch; the profile's `extractor_version` says which path produced it."""
 
     def __init__(self, chat_model: Any, *, fallback: bool = True, model_name: str | None = None) -> None:
-        self._chat = chat_model
-        self._structured = chat_model.with_structured_output(LLMProfile)
+        self._chat = guard(chat_model)
+        self._structured = self._chat.with_structured_output(LLMProfile)
         self._fallback = fallback
         name = model_name or getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
         self.version = f"llm-1:{name or 'model'}"
@@ -186,13 +191,16 @@ class LLMExtractor:
         text = resume_text or ""
         if not text.strip():
             return base.model_copy(update={"extractor_version": self.version})
+        from tools.llm import known_people
+
         try:
-            raw = self._structured.invoke(
-                [
-                    ("system", SYSTEM_PROMPT),
-                    ("human", "Resume:\n<<<\n" + text[:MAX_RESUME_CHARS] + "\n>>>"),
-                ]
-            )
+            with known_people(records=[fields]):
+                raw = self._structured.invoke(
+                    [
+                        ("system", SYSTEM_PROMPT),
+                        ("human", "Resume:\n<<<\n" + text[:MAX_RESUME_CHARS] + "\n>>>"),
+                    ]
+                )
             answer = raw if isinstance(raw, LLMProfile) else LLMProfile.model_validate(raw)
         except Exception:
             if not self._fallback:
@@ -336,13 +344,11 @@ class LLMExtractor:
 
 def make_extractor(settings: Any, *, chat_model: Any | None = None) -> Extractor:
     """The extractor the settings ask for: deterministic when `settings.llm_base_url` is None, otherwise
-    an `LLMExtractor` over `ChatOpenAI` (model `settings.llm_model`; `chat_model` overrides it, as in
-    tests)."""
+    an `LLMExtractor` over the guarded `ChatOpenAI` (model `settings.llm_model`; `chat_model` overrides
+    it, as in tests, and is guarded all the same)."""
     base_url = getattr(settings, "llm_base_url", None)
     if chat_model is None and not base_url:
         return DeterministicExtractor()
     if chat_model is None:
-        from tools.llm import make_chat_model
-
         chat_model = make_chat_model(settings)
     return LLMExtractor(chat_model, model_name=getattr(settings, "llm_model", None))

@@ -3,8 +3,9 @@
 
 Templates are never edited once used: new wording is a new version, and every draft records the
 template id that produced it. The LLM (when a campaign asks for it and the settings configure one)
-sees the draft with the first name and unsubscribe link replaced by placeholders: nothing else about
-the person (no email, no resume) leaves the process, and the result is moderated like any draft.
+sees the draft with the first name and unsubscribe link replaced by placeholders, through the model
+door (`tools.llm.guard`), which hides any other personal detail: nothing else about the person (no
+email, no resume) leaves the process, and the result is moderated like any draft.
 """
 
 from __future__ import annotations
@@ -121,11 +122,16 @@ REWRITE_PROMPT = (
 def rewrite(chat_model: Any, draft: Draft, *, first_name: str, unsubscribe_url: str) -> str:
     """The LLM's version of the body (placeholders restored). Raises ValueError when the answer
     dropped a placeholder: the template draft is then kept."""
+    from tools.llm import guard, known_people
+
     masked = draft.body.replace(unsubscribe_url, LINK_SLOT)
     if first_name:
         masked = re.sub(rf"\b{re.escape(first_name)}\b", NAME_SLOT, masked)
     prompt = REWRITE_PROMPT.format(name=NAME_SLOT, link=LINK_SLOT)
-    answer = chat_model.invoke([("system", prompt), ("user", masked)])
+    # The model door hides whatever else of the person the draft carries (surname, contact details
+    # in a quoted resume line).
+    with known_people(names=[first_name, draft.name]):
+        answer = guard(chat_model).invoke([("system", prompt), ("user", masked)])
     text = str(getattr(answer, "content", answer)).strip()
     if LINK_SLOT not in text:
         raise ValueError("the rewrite dropped the unsubscribe link")

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from agents.nurture.models import Campaign
 from agents.nurture.timing import abbrev, person_timezone, quiet_reason
 from tools.icims.codes import APPLICANT_HIRED, CLOSED_APPLICATION, PURGED_FOLDER
-from tools.mirror.store import RecordRow, link_id
+from tools.mirror.store import link_id
 from tools.nurture.store import ALL_CAMPAIGNS, Contact
 
 # Exclusion reasons in the order they are checked (the run summary lists them in this order).
@@ -108,13 +106,8 @@ def _date(value: Any) -> date | None:
 
 
 def _records(mirror: Any, kind: str, column: str, ids: list[int]) -> Iterable[Any]:
-    """(id, person_id, base_id, data) rows of `kind` whose `column` (id, person_id or base_id) is
-    in `ids`: plain column rows in chunks of 500 (no ORM objects; a 10k pool is 20 queries)."""
-    col = getattr(RecordRow, column)
-    fields = (RecordRow.id, RecordRow.person_id, RecordRow.base_id, RecordRow.data)
-    for i in range(0, len(ids), 500):
-        with mirror.session() as s:
-            yield from s.execute(select(*fields).where(RecordRow.kind == kind, col.in_(ids[i : i + 500])))
+    """(id, person_id, base_id, data) rows of `kind` whose `column` is in `ids`, from the mirror."""
+    return mirror.rows_where(kind, column, ids)
 
 
 def pool_members(mirror: Any, pool_ids: Iterable[int]) -> tuple[dict[int, tuple[int, int, str | None]], int]:

@@ -1,11 +1,12 @@
 """The optional LLM-written welcome paragraph of an offer letter (issue 6: "optional LLM for the
 narrative paragraph only").
 
-Only the candidate's first name, the job title and the company go to the model: no surname, address,
-email or figure. What comes back is checked before it can reach a letter: no digits or currency (the
-figures are the approved terms', stated once, by the template), no legal or benefit terms, a length
-limit. A paragraph that fails is dropped (the letter simply has none) and the reason recorded;
-drafting never fails because of the model.
+Only the candidate's first name, the job title and the company are written for the model, and the
+first name leaves the process as a placeholder (the model door, `tools.llm.guard`, restores it in the
+reply): no name, surname, address, email or figure reaches it. What comes back is checked before it
+can reach a letter: no digits or currency (the figures are the approved terms', stated once, by the
+template), no legal or benefit terms, a length limit. A paragraph that fails is dropped (the letter
+simply has none) and the reason recorded; drafting never fails because of the model.
 """
 
 from __future__ import annotations
@@ -58,13 +59,16 @@ def check_narrative(text: str) -> str | None:
 def write_narrative(chat_model: Any, facts: NarrativeFacts) -> Narrative:
     from langchain_core.messages import HumanMessage, SystemMessage
 
+    from tools.llm import guard, known_people
+
     try:
-        reply = chat_model.invoke(
-            [
-                SystemMessage(_prompt()),
-                HumanMessage(facts.model_dump_json()),
-            ]
-        )
+        with known_people(names=[facts.first_name]):
+            reply = guard(chat_model).invoke(
+                [
+                    SystemMessage(_prompt()),
+                    HumanMessage(facts.model_dump_json()),
+                ]
+            )
     except Exception as exc:  # an unreachable or failing endpoint: the letter goes without
         return Narrative("", "error", type(exc).__name__)
     text = " ".join(str(getattr(reply, "content", "") or "").split())

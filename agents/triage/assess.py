@@ -4,6 +4,11 @@ actions. Pure functions over values passed in (the graph does the reading and wr
 Scores come from the rediscovery rubric (`agents.scoring.score_candidate`, 0-100 with itemised,
 quote-checked reasons). The tier only routes a suggestion (priority review, review, talent pool);
 no tier, however low, leads to a rejection, and every status change is left to a recruiter.
+
+A resume that cannot be read (encrypted, corrupt, oversized, empty) is not scored at all: scoring
+an empty text would rank the candidate at the bottom for a file problem. It becomes the flag
+"resume unreadable: <why>" (`unreadable_assessment`), its AI fields carry no score, and
+`hold_for_person` takes the policy's automatic approval away, so a person reads it first.
 """
 
 from __future__ import annotations
@@ -19,15 +24,32 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from agents.models import CandidateProfile, HistorySignal, Requisition, ScoredCandidate
 from agents.scoring.history import STATUSES
 from agents.triage.policy import FORWARD_STATUSES, TIER_LABELS, ResolvedPolicy, Thresholds, Tier
+from tools.icims.codes import APPLICANT_NEW_SUBMISSION
 
 FlagCode = Literal[
-    "missing_must_have", "certification_without_evidence", "unexplained_gap", "unverified_evidence", "other"
+    "missing_must_have",
+    "certification_without_evidence",
+    "unexplained_gap",
+    "unverified_evidence",
+    "resume_unreadable",
+    "other",
 ]
 ActionKind = Literal["ai_fields", "status", "talent_pool"]
 REASONS_FIELD_LIMIT = 2000
 FLAGS_FIELD_LIMIT = 1000
 BULLET_LIMIT = 300
-NEW_STATUS = "D10100"
+NEW_STATUS = APPLICANT_NEW_SUBMISSION
+UNREADABLE_TIER: Tier = "review"  # the middle tier: a person looks, nobody is parked in a pool
+UNREADABLE_RUBRIC = "unscored"
+# Why a resume file could not be read (`tools.documents` error codes), as a recruiter reads it.
+UNREADABLE_REASONS = {
+    "encrypted": "encrypted",
+    "corrupt": "damaged file",
+    "too_large": "too large",
+    "empty": "no text (scanned?)",
+    "unsupported_format": "unsupported format",
+    "timeout": "could not be read in time",
+}
 
 _FLAG_PATTERNS: tuple[tuple[FlagCode, re.Pattern[str]], ...] = (
     ("missing_must_have", re.compile(r"^missing must-have: ", re.IGNORECASE)),
@@ -138,6 +160,44 @@ def assess(
     )
 
 
+def unreadable_assessment(code: str) -> Assessment:
+    """The assessment of an application whose resume file could not be read (`code`: the document
+    error's code): no score is computed, the flag says why, and the tier sends it to review."""
+    why = UNREADABLE_REASONS.get(code, code)
+    flag = Flag(code="resume_unreadable", text=f"resume unreadable: {why}")
+    return Assessment(
+        score=0,
+        tier=UNREADABLE_TIER,
+        summary=[
+            f"Not scored: the resume file could not be read ({why}). A person should review it.",
+            "Open the file in iCIMS, or ask the candidate for a readable copy (PDF or DOCX).",
+            "No score, reasons or gaps were produced for this application.",
+        ],
+        flags=[flag],
+        rubric_version=UNREADABLE_RUBRIC,
+    )
+
+
+def unreadable(assessment: Assessment | Mapping[str, Any]) -> str | None:
+    """The "resume unreadable: ..." flag text of an assessment, or None."""
+    flags = assessment.flags if isinstance(assessment, Assessment) else assessment.get("flags") or []
+    for flag in flags:
+        code, text = (flag.code, flag.text) if isinstance(flag, Flag) else (flag["code"], flag["text"])
+        if code == "resume_unreadable":
+            return text
+    return None
+
+
+def hold_for_person(policy: ResolvedPolicy, assessment: Assessment) -> ResolvedPolicy:
+    """The policy this application is decided under: an unreadable resume is never approved by the
+    policy itself (auto becomes assist for it, with the reason in the rule); shadow stays shadow
+    (it writes nothing anyway)."""
+    reason = unreadable(assessment)
+    if reason is None or policy.mode != "auto":
+        return policy
+    return policy.model_copy(update={"mode": "assist", "rule": f"{policy.rule}; {reason}: held for a person"})
+
+
 def model_version(versions: Mapping[str, Any]) -> str:
     """The `ai_model_version` field: rubric, extractor and graph versions in one short text."""
     parts = [versions.get(k) for k in ("rubric", "extractor", "graph")]
@@ -179,8 +239,9 @@ def ai_fields(
     processed_at: str,
     tier: Tier | None = None,
 ) -> dict[str, Any]:
-    """Custom field id -> value for the AI fields of the applicant workflow (tenant field map)."""
-    values = {
+    """Custom field id -> value for the AI fields of the applicant workflow (tenant field map). An
+    unscored (unreadable) application writes no `ai_score`."""
+    values: dict[str, Any] = {
         "ai_score": assessment.score,
         "ai_tier": TIER_LABELS[tier or assessment.tier],
         "ai_reasons": reasons_json(assessment),
@@ -191,6 +252,8 @@ def ai_fields(
     missing = [name for name in values if not field_map.get(name)]
     if missing:
         raise ValueError(f"the field map has no field for {', '.join(missing)}")
+    if unreadable(assessment) is not None:
+        del values["ai_score"]
     return {field_map[name]: value for name, value in values.items()}
 
 

@@ -25,7 +25,7 @@ from graphs.kit.resources import Resources, open_alone
 from graphs.rediscovery import RediscoveryDeps
 from graphs.rediscovery import build_graph as build_rediscovery
 from tools.checkpoint import open_checkpointer
-from tools.llm import make_chat_model
+from tools.llm import guard, make_chat_model
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -110,7 +110,7 @@ class CopilotDeps:
             "score_candidate": score_candidate,
             "history_from_workflows": history_from_workflows,
             "approvals": approvals,
-            "chat_model": chat_model if use_llm else None,
+            "chat_model": guard(chat_model) if use_llm else None,
         }
         values.update(resources.overrides.get("copilot", {}))
         return cls(**values)

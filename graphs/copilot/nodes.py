@@ -1,6 +1,10 @@
 """The copilot's agent step: a tool-calling chat model when one is configured, else the
 deterministic intent parser (`agents/copilot/intents.py`), which turns the message into the same
-tool call and, once the tool ran, formats its result as the reply."""
+tool call and, once the tool ran, formats its result as the reply.
+
+The chat model is called through the model door (`tools.llm`): the prompt and every tool result go
+out with people's names, contact details and ids as placeholders, and the reply and its tool calls
+come back with the originals (a "[PERSON_A]" argument reaches the tool as the real person id)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from graphs.copilot.deps import CopilotDeps
 from graphs.copilot.format import format_result, help_text
 from graphs.copilot.state import CopilotState
 from prompts.templates import load_template
+from tools.llm import guard, known_people
 
 SYSTEM_TEMPLATE = ("copilot_system", "v1")
 # Conversation kept in the prompt (approximate tokens; no tiktoken, which downloads its encodings).
@@ -66,7 +71,10 @@ def agent(
         start_on="human",
         include_system=False,
     )
-    reply = d.chat_model.bind_tools(tools).invoke([SystemMessage(system), *history], config)
+    # Through the model door: the people named anywhere in the thread (tool results trimmed from the
+    # prompt included) and the caller leave as placeholders, and come back in the reply.
+    with known_people(names=[caller.name], messages=state["messages"]):
+        reply = guard(d.chat_model).bind_tools(tools).invoke([SystemMessage(system), *history], config)
     return {"messages": [reply]}
 
 

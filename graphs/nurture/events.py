@@ -11,49 +11,33 @@ from __future__ import annotations
 from typing import Any
 
 from agents.nurture.stops import application_stop
-from graphs.kit.nodes import run_async
-from graphs.nurture.deps import NurtureDeps, graph_and_deps
-from tools.events.models import ICIMSEvent
-from tools.icims.budget import Priority
-from tools.icims.errors import ICIMSNotFound
-from tools.mirror.store import link_id
+from graphs.kit.events import accept, none, workflow_status
+from graphs.nurture.deps import graph_and_deps
 from tools.nurture.store import ALL_CAMPAIGNS
 
 
-async def _status(deps: NurtureDeps, workflow_id: int) -> tuple[str | None, int | None]:
-    assert deps.client_factory is not None
-    async with deps.client_factory() as client:
-        data = await client.get_workflow("applicantworkflows", workflow_id, priority=Priority.REALTIME)
-    return (data.get("status") or {}).get("id"), link_id(data.get("associatedprofile"))
-
-
 def handle_event(event: Any, state: Any) -> dict[str, Any]:
-    """`event`: a `tools.events.store.StoredEvent` (or anything with its `payload`); `state`: the
-    service's state with nurture registered, or the nurture kind opened alone."""
-    payload = event.payload if hasattr(event, "payload") else event
-    parsed = ICIMSEvent.model_validate(payload)
-    if parsed.eventType != "WorkFlowStatusChangeEvent" or parsed.workflow_id is None:
-        return {"action": "none", "reason": f"{parsed.eventType} does not concern nurture"}
+    """`event`: a `tools.events.store.StoredEvent`; `state`: the service's state with nurture
+    registered, or the nurture kind opened alone."""
     _, deps = graph_and_deps(state)
+    parsed = accept(event, deps.settings, graph="nurture", types={"WorkFlowStatusChangeEvent"})
+    if isinstance(parsed, dict):
+        return parsed
     workflow_id = parsed.workflow_id
+    assert workflow_id is not None  # accept() answered for an event without one
     person_id = parsed.person_id
     if person_id is not None and not deps.store.in_sequence(person_id):
-        return {"action": "none", "reason": "person is not in a nurture sequence", "person_id": person_id}
-    try:
-        status, served_person = run_async(lambda: _status(deps, workflow_id))
-        source = "icims"
-    except ICIMSNotFound:
-        return {"action": "none", "reason": f"workflow {workflow_id} not found"}
-    person_id = person_id or served_person
-    if status is None:
-        mirrored = deps.mirror.get_data("applicantworkflows", workflow_id) or {}
-        status, source = (mirrored.get("status") or {}).get("id"), "mirror"
-        person_id = person_id or link_id(mirrored.get("associatedprofile"))
+        return none("person is not in a nurture sequence", person_id=person_id)
+    current = workflow_status(deps.client_factory, deps.mirror, workflow_id)
+    if not current.found:
+        return none(f"workflow {workflow_id} not found")
+    status, source = current.status, current.source
+    person_id = person_id or current.person_id
     if person_id is None or not deps.store.in_sequence(person_id):
-        return {"action": "none", "reason": "person is not in a nurture sequence"}
+        return none("person is not in a nurture sequence")
     reason = application_stop(status)
     if reason is None:
-        return {"action": "none", "reason": f"status {status} does not stop nurture", "person_id": person_id}
+        return none(f"status {status} does not stop nurture", person_id=person_id)
     newly = deps.store.stop(
         person_id, reason, campaign_id=ALL_CAMPAIGNS, source=f"event:{workflow_id}:{status}"
     )

@@ -14,57 +14,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphs.kit.nodes import run_async
+from graphs.kit.events import accept, none, workflow_status
 from graphs.offer.run import start_offer
 from graphs.offer.state import OfferError, offer_thread_id
-from tools.icims.budget import Priority
 from tools.icims.codes import APPLICANT_OFFER
-from tools.icims.errors import ICIMSNotFound
 
 EVENT_TYPE = "WorkFlowStatusChangeEvent"
 
 
-def _status_id(workflow: dict[str, Any] | None) -> str | None:
-    status = (workflow or {}).get("status")
-    return status.get("id") if isinstance(status, dict) else None
-
-
-def current_status(deps: Any, workflow_id: int) -> tuple[str | None, str]:
-    """(status id, where it was read): iCIMS first (the event is newer than the mirror)."""
-    if deps.client_factory is not None:
-
-        async def fetch() -> dict[str, Any]:
-            async with deps.client_factory() as client:
-                return await client.get_profile(
-                    "applicantworkflows", workflow_id, fields=["status"], priority=Priority.REALTIME
-                )
-
-        try:
-            return _status_id(run_async(fetch)), "api"
-        except ICIMSNotFound:
-            return None, "api"
-    return _status_id(deps.mirror.get_data("applicantworkflows", workflow_id)), "mirror"
-
-
 def handle_event(event: Any, state: Any) -> dict[str, Any]:
     """`event`: a `tools.events.store.StoredEvent`. Returns the JSON outcome kept on the event row."""
-    payload = dict(getattr(event, "payload", None) or {})
-    event_type = payload.get("eventType") or getattr(event, "event_type", None)
-    if event_type != EVENT_TYPE:
-        return {"action": "none", "reason": f"offer ignores {event_type}"}
-    customer = str(payload.get("customerId") or getattr(event, "customer_id", "") or "")
-    if customer and customer != str(state.settings.icims_customer_id):
-        return {"action": "none", "reason": f"customer {customer} is not this tenant"}
-    raw = str(payload.get("systemId") or "").strip()
-    if not raw.isdigit():
-        return {"action": "none", "reason": "event names no workflow"}
-    workflow_id = int(raw)
-    status, source = current_status(state.deps["offer"], workflow_id)
-    if status != APPLICANT_OFFER:
-        return {
-            "action": "none",
-            "reason": f"workflow {workflow_id} status is {status or 'unknown'} ({source}), not Offer",
-        }
+    parsed = accept(event, state.settings, graph="offer", types={EVENT_TYPE})
+    if isinstance(parsed, dict):
+        return parsed
+    workflow_id = parsed.workflow_id
+    assert workflow_id is not None  # accept() answered for an event without one
+    deps = state.deps["offer"]
+    current = workflow_status(deps.client_factory, deps.mirror, workflow_id)
+    if current.status != APPLICANT_OFFER:
+        return none(
+            f"workflow {workflow_id} status is {current.status or 'unknown'} ({current.source}), not Offer"
+        )
     thread_id = offer_thread_id(state.settings.icims_customer_id, workflow_id)
     try:
         run = start_offer(

@@ -20,6 +20,7 @@ from agents.offer import OfferTerms, parse_counter
 from agents.offer.models import CounterOffer
 from graphs.kit.state import KitOutput, KitState
 from graphs.kit.threads import ThreadKey
+from tools.icims.models import RecordId
 
 GRAPH_VERSION = "offer-2"
 THREAD = ThreadKey("offer")
@@ -50,7 +51,7 @@ class OfferStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    workflow_id: int = Field(description="the applicant workflow (application) the offer is for")
+    workflow_id: RecordId = Field(description="the applicant workflow (application) the offer is for")
     terms: dict[str, Any] = Field(
         default_factory=dict,
         description="OfferTerms fields, e.g. {base_salary, start_date, sign_on_bonus, equity_value, "

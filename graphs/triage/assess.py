@@ -1,5 +1,7 @@
 """The assess step: read the application, redact PII before anything could reach an LLM, score with
-the rediscovery rubric, and propose writes (`agents.triage`), all recorded in the run's state."""
+the rediscovery rubric, and propose writes (`agents.triage`), all recorded in the run's state. An
+unreadable resume is not scored: it is flagged, and its application held for a person whatever the
+policy's mode (`agents.triage.assess.unreadable_assessment` / `hold_for_person`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from agents.triage.assess import Assessment, ai_fields, assess, propose
+from agents.triage.assess import (
+    Assessment,
+    ai_fields,
+    assess,
+    hold_for_person,
+    propose,
+    unreadable_assessment,
+)
 from agents.triage.redact import REDACTOR_VERSION, person_names, redact
 from graphs.kit.runs import run_record
 from graphs.triage.deps import TriageDeps
@@ -35,26 +44,33 @@ def assess_application(d: TriageDeps, request: TriageRequest, config: RunnableCo
     policy = d.policy_for(read.job_id)
     # PII leaves the text before extraction: an LLM extractor (when configured) sees only this.
     redacted = redact(read.resume, names=person_names(read.person))
-    profile = d.enrich(str(read.person_id), redacted.text, read.person)
-    history_rows = [
-        dict(wf.data, id=wf.id)
-        for wf in d.mirror.workflows(WORKFLOW_KIND, person_id=read.person_id)
-        if wf.id != read.workflow_id
-    ]
     now = d.clock()
-    result: Assessment = assess(
-        requisition,
-        profile,
-        redacted.text,
-        policy.thresholds,
-        history=d.history_from_workflows(history_rows),
-        as_of=now.date(),
-        score_candidate=d.score_candidate,
-    )
+    result: Assessment
+    if read.resume_unreadable is not None:
+        result = unreadable_assessment(read.resume_unreadable)
+        policy = hold_for_person(policy, result)
+        extractor_version = None
+    else:
+        profile = d.enrich(str(read.person_id), redacted.text, read.person)
+        history_rows = [
+            dict(wf.data, id=wf.id)
+            for wf in d.mirror.workflows(WORKFLOW_KIND, person_id=read.person_id)
+            if wf.id != read.workflow_id
+        ]
+        result = assess(
+            requisition,
+            profile,
+            redacted.text,
+            policy.thresholds,
+            history=d.history_from_workflows(history_rows),
+            as_of=now.date(),
+            score_candidate=d.score_candidate,
+        )
+        extractor_version = getattr(profile, "extractor_version", d.extractor_version)
     versions = {
         "graph": GRAPH_VERSION,
         "rubric": result.rubric_version,
-        "extractor": getattr(profile, "extractor_version", d.extractor_version),
+        "extractor": extractor_version,
         "redactor": REDACTOR_VERSION,
         "prompt": d.prompt_version,
         "policy": policy.version,

@@ -1,6 +1,10 @@
 """Reading one application for triage, mirror first: iCIMS (at realtime priority) only for what the
 mirror lacks or holds stale. With the event's person and job ids and a mirrored person and job, a
-read costs no request."""
+read costs no request.
+
+A resume file that cannot be read here (`tools.documents`: encrypted, corrupt, oversized, empty)
+and has no text in iCIMS either is not treated as an empty resume: the read carries the error's
+code (`resume_unreadable`) so the assessment flags it and a person reviews the application."""
 
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ from graphs.triage.state import WORKFLOW_KIND, TriageRequest
 from tools.documents import DocumentError, extract_text
 from tools.icims.budget import Priority
 from tools.icims.codes import PURGED_FOLDER
+from tools.logs import get_logger
 from tools.mirror.store import link_id, normalize_record
 from tools.mirror.sync import PROJECTION
+
+log = get_logger("graphs.triage.read")
 
 
 class SkipApplication(Exception):
@@ -35,6 +42,8 @@ class ApplicationRead:
     resume: str
     sources: dict[str, str]
     requests: int = 0
+    # The document error code when the resume file exists but no text could be had from it.
+    resume_unreadable: str | None = None
 
 
 def fresh(d: TriageDeps, record: Any) -> bool:
@@ -109,30 +118,52 @@ def read_application(d: TriageDeps, request: TriageRequest) -> ApplicationRead:
         raise SkipApplication(f"person {person_id} was erased")
 
     resume: str | None = None
+    unreadable: str | None = None
     mirrored_text = d.mirror.resume_text(person_id) if person_mirrored else None
     if mirrored_text is not None:
         resume, sources["resume"] = mirrored_text, "mirror"
     elif person_mirrored and not person.get("resume"):
         sources["resume"] = "none"
     else:
-        resume, used, source = _fetch_resume(d, person_id)
+        resume, used, source, unreadable = _fetch_resume(d, person_id)
         requests += used
         sources["resume"] = source
+        if unreadable is not None:
+            log.warning(
+                "triage.resume_unreadable",
+                workflow_id=wf_id,
+                person_id=person_id,
+                job_id=job_id,
+                code=unreadable,
+            )
     return ApplicationRead(
-        wf_id, person_id, job_id, status_id, dict(person), dict(job), resume or "", sources, requests
+        wf_id,
+        person_id,
+        job_id,
+        status_id,
+        dict(person),
+        dict(job),
+        resume or "",
+        sources,
+        requests,
+        resume_unreadable=unreadable,
     )
 
 
-def _fetch_resume(d: TriageDeps, person_id: int) -> tuple[str | None, int, str]:
-    """(text, requests, source): the resume file extracted here (`tools.documents`), or iCIMS's own
-    text rendering when the file cannot be read (encrypted, corrupt, unsupported)."""
+def _fetch_resume(d: TriageDeps, person_id: int) -> tuple[str | None, int, str, str | None]:
+    """(text, requests, source, unreadable): the resume file extracted here (`tools.documents`), or
+    iCIMS's own text rendering when the file cannot be read (encrypted, corrupt, unsupported); when
+    neither gives text, `unreadable` is the document error's code."""
     rt = Priority.REALTIME
     binary = _api(d, f"resume of {person_id}", lambda c: c.get_resume(person_id, priority=rt))
     if binary is None:
-        return None, 1, "none"
+        return None, 1, "none", None
     try:
         doc = extract_text(binary.content, filename=binary.filename, content_type=binary.content_type)
-        return doc.text, 1, f"icims:{doc.format.value}"
-    except DocumentError:
-        text = _api(d, f"resume text of {person_id}", lambda c: c.get_resume_text(person_id, priority=rt))
-        return text, 2, "icims:text"
+        return doc.text, 1, f"icims:{doc.format.value}", None
+    except DocumentError as exc:
+        problem = exc.code
+    text = _api(d, f"resume text of {person_id}", lambda c: c.get_resume_text(person_id, priority=rt))
+    if text and text.strip():
+        return text, 2, "icims:text", None
+    return None, 2, f"unreadable:{problem}", problem

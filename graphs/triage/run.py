@@ -84,6 +84,11 @@ def run_event(
         reason = "an earlier triage of this application is waiting for approval"
         return _not_triaged(reason, thread_id, workflow_id)
     try:
+        if runs.approved_unfinished(graph, thread_id):
+            # Approved but stopped while writing: whatever event arrives, the approved writes land
+            # and nobody is asked again.
+            done = runs.proceed(graph, thread_id)
+            return outcome_of(done.values, pending=done.waiting)
         if same_event and unfinished(snapshot):
             done = runs.proceed(graph, thread_id)
         elif not same_event:

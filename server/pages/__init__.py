@@ -5,9 +5,10 @@ Plain HTML forms that post to these routes, which call the same `ApprovalService
 so every page reads and works without JavaScript. htmx (vendored in `server/static`, 0BSD) only
 boosts links and forms into partial page swaps.
 
-Every route lives under `/ui` (`router`, which the app includes). Sign-in stores the pasted API key
-in the `COOKIE` cookie (HttpOnly, SameSite=Lax, so no other site can post these forms with it);
-`server.auth` reads the same cookie for the JSON API.
+Every route lives under `/ui` (`router`, which the app includes). Sign-in trades the pasted API key
+for a server-side session whose random id is the `COOKIE` cookie (HttpOnly, SameSite=Strict);
+`server.auth` reads the same cookie for the JSON API, and `server.security` refuses any
+state-changing request riding on it that does not come from these pages (CSRF).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from server.pages.common import (
     sign_in_redirect,
     signed_in,
 )
-from server.pages.inbox import resolved
+from server.pages.inbox import applying_text, resolved
 from server.pages.render import can_resolve, error_page, field, render
 
 router = page_router()
@@ -60,7 +60,16 @@ def detail_context(detail: Any) -> dict[str, Any]:
         "approval_error": field(detail, "approval_error") or approval_error(description),
         "can_decide": bool(field(detail, "can_resolve", default=False)),
         "allowed": field(detail, "allowed", default=None) or {},
+        "applying": field(detail, "applying", default=None),
     }
+
+
+def template_of(detail: Any) -> str:
+    """The graph's own template while a decision is asked for; the plain one shows an approved
+    decision whose writes are still being applied."""
+    if field(detail, "status", default="pending") == "applying":
+        return "approval.html"
+    return DETAIL_TEMPLATES.get(field(detail, "graph"), "approval.html")
 
 
 @router.get("/approvals/{approval_id}", response_class=HTMLResponse)
@@ -72,9 +81,8 @@ async def approval_detail(request: Request, approval_id: str) -> Response:
         detail = await load_detail(request, principal, approval_id)
     except SERVICE_ERRORS as exc:
         return error_page(request, principal, exc.status_code, detail_text(exc))
-    template = DETAIL_TEMPLATES.get(field(detail, "graph"), "approval.html")
     context = detail_context(detail)
-    return render(request, template, principal, approval_id=approval_id, form=None, **context)
+    return render(request, template_of(detail), principal, approval_id=approval_id, form=None, **context)
 
 
 @router.post("/approvals/{approval_id}", response_class=HTMLResponse)
@@ -94,7 +102,7 @@ async def resolve_approval(request: Request, approval_id: str) -> Response:
     def again(message: str, status: int = 422) -> HTMLResponse:
         return render(
             request,
-            DETAIL_TEMPLATES.get(field(detail, "graph"), "approval.html"),
+            template_of(detail),
             principal,
             status_code=status,
             approval_id=approval_id,
@@ -122,6 +130,9 @@ async def resolve_approval(request: Request, approval_id: str) -> Response:
     label = DECISION_LABELS.get(decision.type, decision.type)
     kind = NOTICE_KINDS.get(str(field(detail, "graph")), "Shortlist")
     notice = f"{kind} for {job} {label}."
-    if isinstance(writes, list):
+    still = applying_text(result)
+    if still:
+        notice += f" The decision is recorded; {still}: the worker finishes the writes."
+    elif isinstance(writes, list):
         notice += f" {len(writes)} write{'s' if len(writes) != 1 else ''} applied in iCIMS."
     return RedirectResponse("/ui/inbox?" + urlencode({"notice": notice}), status_code=303)

@@ -13,11 +13,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from server.auth import COOKIE_NAME, key_from_request, optional_principal
+from server.auth import COOKIE_NAME, optional_principal
 from server.errors import ServiceError
 from server.pages.render import field
+from server.security import check_key, header_key, session_cookie
 
-COOKIE = COOKIE_NAME  # the sign-in form sets it; the JSON API reads it too
+COOKIE = COOKIE_NAME  # the session id the sign-in form sets; the JSON API reads it too
 # What the ApprovalService raises (server.errors) and FastAPI-style errors: both carry status and detail.
 SERVICE_ERRORS = (ServiceError, HTTPException)
 
@@ -45,17 +46,25 @@ async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
-def api_key(request: Request) -> str | None:
-    return key_from_request(request)
+def forwarded_credentials(request: Request) -> dict[str, str]:
+    """Headers that make an in-process call to the service's own API as the page's caller: their API
+    key header, or their session cookie with the same-origin marker the CSRF check asks for (a
+    browser never lets a page set `Sec-Fetch-Site`)."""
+    key = header_key(request)
+    if key is not None:
+        return {"X-API-Key": key}
+    session = session_cookie(request)
+    return {"Cookie": f"{COOKIE}={session}", "Sec-Fetch-Site": "same-origin"} if session else {}
 
 
 async def principal_for_key(request: Request, key: str) -> Any | None:
-    """The principal for an API key, or None when the key is unknown or revoked."""
-    return await call(service_of(request).keys.authenticate, key)
+    """The principal for an API key, or None when the key is unknown or revoked. A wrong key counts
+    against the client's throttle; a throttled client gets `server.security.Throttled` (429)."""
+    return await call(check_key, request, service_of(request).keys, key)
 
 
 async def signed_in(request: Request) -> Any | None:
-    """The principal of the request's key (cookie or header), None when nobody is signed in."""
+    """The principal of the request's session (or key header), None when nobody is signed in."""
     return optional_principal(request)
 
 

@@ -1,5 +1,5 @@
 """The copilot chat page: a plain form that posts each message to the copilot's own API
-(`POST /copilot/chat`, in-process, with the signed-in key), which keeps the conversation; the page
+(`POST /copilot/chat`, in-process, as the signed-in caller), which keeps the conversation; the page
 only shows the transcript."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import httpx
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from server.pages.common import api_key, page_router, sign_in_redirect, signed_in
+from server.pages.common import forwarded_credentials, page_router, sign_in_redirect, signed_in
 from server.pages.render import field, render
 
 router = page_router()
@@ -86,9 +86,9 @@ def _reply_text(content_type: str, body: str) -> tuple[str, str | None]:
 
 
 async def _ask_copilot(
-    request: Request, key: str, message: str, thread_id: str | None
+    request: Request, credentials: dict[str, str], message: str, thread_id: str | None
 ) -> tuple[str, str | None]:
-    """POST /copilot/chat in-process (same app, same key), returning (reply, thread id)."""
+    """POST /copilot/chat in-process (same app, same caller), returning (reply, thread id)."""
     # The copilot keeps the conversation itself (per principal and thread id); the page's transcript
     # is only for display.
     payload: dict[str, Any] = {"message": message}
@@ -99,7 +99,7 @@ async def _ask_copilot(
         response = await client.post(
             "/copilot/chat",
             json=payload,
-            headers={"X-API-Key": key, "Accept": "application/json"},
+            headers={**credentials, "Accept": "application/json"},
         )
     if response.status_code == 404 or response.status_code == 405:
         raise _CopilotUnavailable("The copilot is not available on this server yet (POST /copilot/chat).")
@@ -146,7 +146,7 @@ async def copilot_send(request: Request) -> Response:
     error = None
     status = 200
     try:
-        reply, new_thread = await _ask_copilot(request, api_key(request) or "", message, thread_id)
+        reply, new_thread = await _ask_copilot(request, forwarded_credentials(request), message, thread_id)
         history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
         thread_id = new_thread or thread_id
     except _CopilotUnavailable as exc:

@@ -62,12 +62,25 @@ async def inbox(request: Request) -> Response:
 
 
 def resolved(result: Any) -> bool:
-    return str(field(result, "status", default="resolved")) == "resolved"
+    """Decided: resolved, or approved with writes the worker is still applying."""
+    return str(field(result, "status", default="resolved")) in ("resolved", "applying")
+
+
+def applying_text(result: Any) -> str | None:
+    """The "approved, applying (retry N, next at T, last error)" line while the writes have not all
+    landed; None otherwise."""
+    info = field(result, "applying", default=None)
+    if info is None:
+        return None
+    return str(field(info, "text", default="")) or None
 
 
 def _result_summary(result: Any) -> str:
     """One line per bulk result: what was written, or why it was not resolved."""
     name = approval_id(result)
+    still = applying_text(result)
+    if still:
+        return f"{name}: {still}; the worker finishes it"
     if not resolved(result):
         detail = field(result, "detail", "error", default="")
         return f"{name} not approved ({field(result, 'status')}{': ' + str(detail) if detail else ''})"

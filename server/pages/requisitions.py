@@ -36,7 +36,8 @@ async def requisitions(request: Request) -> Response:
     jobs: dict[str, dict[str, Any]] = {}
     for item in items or []:
         job_id = field(item, "job_id", default=None)
-        if job_id is None:
+        # Approved runs still applying their writes wait on no one: not a shortlist to review.
+        if job_id is None or field(item, "status", default="pending") != "pending":
             continue
         entry = jobs.setdefault(
             str(job_id), {"job_id": job_id, "job_title": field(item, "job_title", default=""), "count": 0}
@@ -56,6 +57,7 @@ async def requisition(request: Request, job_id: int) -> Response:
         details = [
             (approval_id(item), detail_context(await load_detail(request, principal, approval_id(item))))
             for item in items or []
+            if field(item, "status", default="pending") == "pending"
         ]
     except SERVICE_ERRORS as exc:
         return error_page(request, principal, exc.status_code, detail_text(exc))

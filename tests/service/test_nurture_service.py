@@ -77,7 +77,9 @@ def test_campaign_api_run_approve_unsubscribe_round_trip(served):
     assert r.status_code == 403
     assert (
         http.put(
-            f"/nurture/campaigns/{CAMPAIGN_ID}", json=campaign_body(sc.pools), headers=served.admin
+            f"/nurture/campaigns/{CAMPAIGN_ID}",
+            json=campaign_body(sc.pools, owner_id=1),
+            headers=served.admin,
         ).status_code
         == 200
     )

@@ -166,7 +166,7 @@ def site(tmp_path):
     @app.post("/copilot/chat")
     async def chat(request: Request):
         body = await request.json()
-        assert request.headers["x-api-key"]
+        assert request.cookies[pages.COOKIE]  # the page calls as its signed-in caller
         if copilot_mode["kind"] == "sse":
 
             async def events():
@@ -183,7 +183,7 @@ def site(tmp_path):
     def client(role: str | None = None, recruiter_id: int | None = None) -> TestClient:
         c = TestClient(app, follow_redirects=False)
         if role:
-            c.cookies.set(pages.COOKIE, key(role, recruiter_id))
+            assert c.post("/ui/sign-in", data={"api_key": key(role, recruiter_id)}).status_code == 303
         return c
 
     yield SimpleNamespace(app=app, approvals=approvals, client=client, key=key, copilot=copilot_mode)
@@ -200,10 +200,12 @@ def test_sign_in_sets_the_cookie_and_bad_keys_are_refused(site):
     assert bad.status_code == 401 and "not valid" in bad.text and 'role="alert"' in bad.text
     assert pages.COOKIE not in bad.cookies
 
-    ok = c.post("/ui/sign-in", data={"api_key": site.key("recruiter", 7), "next": "https://evil.example/"})
+    key = site.key("recruiter", 7)
+    ok = c.post("/ui/sign-in", data={"api_key": key, "next": "https://evil.example/"})
     assert ok.status_code == 303 and ok.headers["location"] == "/ui/inbox"  # never off-site
     cookie = ok.headers["set-cookie"]
-    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    assert key.split("_", 2)[2] not in cookie  # a session id, never the key
     inbox = c.get("/ui/inbox")
     assert inbox.status_code == 200 and "Senior Python &lt;Engineer&gt;" in inbox.text  # escaped
     assert "1 h" in inbox.text and "Rita Recruiter" in inbox.text

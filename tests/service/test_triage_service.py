@@ -77,7 +77,7 @@ def test_handler_inbox_and_bulk_approval(sandbox_factory, tmp_path) -> None:
         web.state.service = state
         _, key = state.keys.create("admin", name="Ada")
         client = TestClient(web, follow_redirects=False)
-        client.cookies.set(pages.COOKIE, key)
+        assert client.post("/ui/sign-in", data={"api_key": key}).status_code == 303
         first = listed[0].id
         page = client.get(f"/ui/approvals/{first}")
         assert page.status_code == 200 and "Triage:" in page.text and 'name="tier_ai_fields"' in page.text

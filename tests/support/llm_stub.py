@@ -5,9 +5,11 @@
 Answers come from `Rule`s, first match wins, keyed on the last message's text (`when_last`, a
 substring or compiled regex), the tool whose result is the last message (`when_tool_result`), a
 forced tool (`tool_choice`) or a `response_format` schema name (`when_schema`). A rule replies with
-text, tool calls, or a JSON object; unmatched requests get a JSON object built from the requested
-schema (json_schema / forced tool), `{}` (json_object) or an echo of the last message. Every request
-body is kept in `requests` for assertions.
+text, tool calls, a JSON object, or whatever its `reply(body)` builds from the request (content and
+tool calls, e.g. arguments that quote a placeholder the request carried); unmatched requests get a
+JSON object built from the requested schema (json_schema / forced tool), `{}` (json_object) or an
+echo of the last message. Every request body is kept in `requests` (parsed) and `wire` (the bytes as
+received, for assertions on what left the process: `found(strings)`).
 
     stub = StubLLM()
     stub.on(when_last="python developers", tool_calls=[("search_candidates", {"skills": ["Python"]})])
@@ -35,6 +37,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 __all__ = ["Rule", "StubLLM", "llm_stub", "schema_example"]
 
 Matcher = str | re.Pattern[str] | Callable[[dict[str, Any]], bool] | None
+Reply = Callable[[dict[str, Any]], tuple[str | None, list[tuple[str, dict[str, Any]]]]]
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Rule:
     json: dict[str, Any] | None = None
     times: int | None = None  # None = any number of times
     used: int = 0
+    reply: Reply | None = None  # (content, tool calls) computed from the request body
 
     def matches(self, body: dict[str, Any]) -> bool:
         if self.times is not None and self.used >= self.times:
@@ -127,6 +131,7 @@ class StubLLM:
         self.model = model
         self.rules: list[Rule] = []
         self.requests: list[dict[str, Any]] = []
+        self.wire: list[bytes] = []
         self._lock = threading.Lock()
 
     # -- scripting -----------------------------------------------------------------------------------
@@ -141,11 +146,36 @@ class StubLLM:
         tool_calls: list[tuple[str, dict[str, Any]]] | None = None,
         json: dict[str, Any] | None = None,
         times: int | None = None,
+        reply: Reply | None = None,
     ) -> StubLLM:
         self.rules.append(
-            Rule(when_last, when_tool_result, when_schema, text, list(tool_calls or []), json, times)
+            Rule(
+                when_last,
+                when_tool_result,
+                when_schema,
+                text,
+                list(tool_calls or []),
+                json,
+                times,
+                reply=reply,
+            )
         )
         return self
+
+    def found(self, strings: Any) -> dict[str, list[int]]:
+        """Each of `strings` that some captured request carried -> the indexes of those requests (the
+        raw bytes as received, and the parsed body, so no JSON escape hides one)."""
+        with self._lock:
+            texts = [
+                raw.decode("utf-8", "replace") + "\n" + json.dumps(body, ensure_ascii=False)
+                for raw, body in zip(self.wire, self.requests, strict=True)
+            ]
+        hits: dict[str, list[int]] = {}
+        for needle in strings:
+            where = [i for i, text in enumerate(texts) if needle.lower() in text.lower()]
+            if where:
+                hits[needle] = where
+        return hits
 
     def chat_model(self, base_url: str, **kwargs: Any) -> Any:
         from langchain_openai import ChatOpenAI
@@ -165,9 +195,12 @@ class StubLLM:
 
     # -- answering -----------------------------------------------------------------------------------
 
-    def answer(self, body: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    def answer(
+        self, body: dict[str, Any], raw: bytes | None = None
+    ) -> tuple[str | None, list[dict[str, Any]]]:
         """(content, tool calls in OpenAI shape) for one request."""
         with self._lock:
+            self.wire.append(raw if raw is not None else json.dumps(body).encode())
             self.requests.append(body)
             rule = next((r for r in self.rules if r.matches(body)), None)
             if rule is not None:
@@ -176,7 +209,9 @@ class StubLLM:
         fmt = (body.get("response_format") or {}).get("type")
         calls: list[tuple[str, dict[str, Any]]] = []
         content: str | None = None
-        if rule is not None and rule.tool_calls:
+        if rule is not None and rule.reply is not None:
+            content, calls = rule.reply(body)
+        elif rule is not None and rule.tool_calls:
             calls = rule.tool_calls
         elif forced:
             tool = next((t for t in body.get("tools") or [] if t["function"]["name"] == forced), None)
@@ -211,8 +246,9 @@ class StubLLM:
 
         @app.post("/v1/chat/completions", response_model=None)
         async def chat(request: Request) -> JSONResponse | StreamingResponse:
-            body = await request.json()
-            content, tool_calls = self.answer(body)
+            raw = await request.body()
+            body = json.loads(raw)
+            content, tool_calls = self.answer(body, raw)
             finish = "tool_calls" if tool_calls else "stop"
             if body.get("stream"):
                 usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -235,8 +271,11 @@ class StubLLM:
 
         @app.post("/v1/embeddings")
         async def embeddings(request: Request) -> JSONResponse:
-            body = await request.json()
-            self.requests.append(body)
+            raw = await request.body()
+            body = json.loads(raw)
+            with self._lock:
+                self.wire.append(raw)
+                self.requests.append(body)
             inputs = body.get("input")
             items = inputs if isinstance(inputs, list) else [inputs]
             data = []

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from agents.nurture.models import Campaign
+from support.snapshot import synced
 from tools.icims.client import ICIMSClient
 from tools.icims.codes import (
     APPLICANT_HIRED,
@@ -137,7 +138,20 @@ def _eligible(email: str) -> dict[str, Any]:
 
 @contextmanager
 def scenario(sandbox_factory: Any, tmp_path: Any, **settings_overrides: Any) -> Iterator[Scenario]:
-    box = sandbox_factory(people=40, seed=7)
+    box, settings, (people, pools, workflows) = synced(
+        "nurture",
+        sandbox_factory,
+        tmp_path,
+        prepare=_prepare,
+        settings=lambda box: box.settings(data_dir=str(tmp_path / "state"), **settings_overrides),
+        people=40,
+        seed=7,
+    )
+    yield Scenario(box=box, settings=settings, people=people, pools=pools, workflows=workflows)
+
+
+def _prepare(box: Any) -> tuple[dict[str, int], tuple[int, int], dict[int, int]]:
+    """Every selection rule's member, in iCIMS before the sync (the erased one erased there)."""
     tenant = box.state.tenant
     with_resume = sorted(
         pid
@@ -210,8 +224,5 @@ def scenario(sandbox_factory: Any, tmp_path: Any, **settings_overrides: Any) -> 
         "applicantworkflows",
         {"baseprofile": job, "associatedprofile": p["hired"], "status": list_node(APPLICANT_HIRED)},
     )
-    settings = box.settings(data_dir=str(tmp_path / "state"), **settings_overrides)
     assert httpx.post(f"{box.url}/_sandbox/people/{p['erased']}/erase").status_code == 204
-    sync_mirror(settings)
-    box.state.writelog.clear()
-    yield Scenario(box=box, settings=settings, people=people, pools=(pool_a, pool_b), workflows=workflows)
+    return people, (pool_a, pool_b), workflows

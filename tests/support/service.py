@@ -15,8 +15,10 @@ import httpx
 from sandbox.server import ServerThread
 from server.app import create_app
 from server.auth import KeyStore
+from support.snapshot import synced
 from tools.embeddings import HashEmbeddings
 from tools.icims.client import ICIMSClient
+from tools.icims.codes import JOB_APPROVED
 from tools.mirror import MirrorStore, MirrorSync
 
 JOB_A = 1004  # recruiter 1, hiring manager 3
@@ -102,17 +104,17 @@ def sync_mirror(settings: Any) -> None:
 
 @contextmanager
 def service_env(sandbox_factory: Any, tmp_path: Any) -> Iterator[ServiceEnv]:
-    box = sandbox_factory(people=40, seed=7)
-    tenant = box.state.tenant
-    cid = int(box.env["ICIMS_AGENTS_ICIMS_CUSTOMER_ID"])
-    # Two requisitions of two recruiters (and two hiring managers).
-    for job_id, recruiter, manager in ((JOB_A, RECRUITER_A, MANAGER_A), (JOB_B, RECRUITER_B, MANAGER_B)):
-        data = tenant.records["jobs"][job_id].data
-        data["recruiter"] = _link(cid, recruiter)
-        data["hiringmanager"] = _link(cid, manager)
-        assert data["folder"]["id"] == "D31001"  # open
-    settings = box.settings(data_dir=str(tmp_path / "state"))
-    sync_mirror(settings)
+    def prepare(box: Any) -> None:
+        tenant = box.state.tenant
+        cid = int(box.env["ICIMS_AGENTS_ICIMS_CUSTOMER_ID"])
+        # Two requisitions of two recruiters (and two hiring managers).
+        for job_id, recruiter, manager in ((JOB_A, RECRUITER_A, MANAGER_A), (JOB_B, RECRUITER_B, MANAGER_B)):
+            data = tenant.records["jobs"][job_id].data
+            data["recruiter"] = _link(cid, recruiter)
+            data["hiringmanager"] = _link(cid, manager)
+            assert data["folder"]["id"] == JOB_APPROVED  # open
+
+    box, settings, _ = synced("service", sandbox_factory, tmp_path, prepare=prepare, people=40, seed=7)
     store = KeyStore.for_data_dir(settings.data_dir)
     keys = {
         label: store.create(role, name=label, recruiter_id=rid)[1]

@@ -136,9 +136,11 @@ async def test_basic_auth_header() -> None:
 def test_auth_from_settings_picks_mode() -> None:
     assert isinstance(auth_from_settings(Settings(_env_file=None, icims_auth_mode="basic")), BasicAuth)
     assert isinstance(auth_from_settings(Settings(_env_file=None, icims_auth_mode="hmac")), HMACAuth)
-    oauth = auth_from_settings(Settings(_env_file=None, icims_auth_mode="oauth", icims_base_url="http://h:1"))
+    oauth = auth_from_settings(
+        Settings(_env_file=None, icims_auth_mode="oauth", icims_base_url="http://localhost:1")
+    )
     assert isinstance(oauth, OAuth2ClientCredentials)
-    assert oauth.token_url == "http://h:1/oauth/token"
+    assert oauth.token_url == "http://localhost:1/oauth/token"
 
 
 # --- OAuth -----------------------------------------------------------------------------------------

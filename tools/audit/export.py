@@ -1,7 +1,8 @@
 """Audit exports for reviews (JSONL or CSV) and the retention report.
 
 An export carries each record as stored, hashes included, so a reviewer can re-check the chain
-(`prev_hash` -> `hash`) offline. The service never deletes audit records; `retention_report` says
+(`prev_hash` -> `hash`) offline: plain records (`scheme` 0) with sha256 alone, keyed ones (`scheme` 1)
+with the audit key (HMAC-SHA256). The service never deletes audit records; `retention_report` says
 how far back they reach and whether that meets the configured minimum (six months by default).
 """
 
@@ -17,7 +18,18 @@ from typing import IO, Literal
 from tools.audit.log import AuditLog, AuditRecord, canonical_json
 
 ExportFormat = Literal["jsonl", "csv"]
-CSV_COLUMNS = ("seq", "recorded_at", "kind", "key", "trace_id", "thread_id", "prev_hash", "hash", "body")
+CSV_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "kind",
+    "key",
+    "trace_id",
+    "thread_id",
+    "prev_hash",
+    "hash",
+    "body",
+    "scheme",
+)
 
 
 def record_json(record: AuditRecord) -> dict[str, object]:
@@ -31,6 +43,7 @@ def record_json(record: AuditRecord) -> dict[str, object]:
         "prev_hash": record.prev_hash,
         "hash": record.hash,
         "body": record.body,
+        "scheme": record.scheme,
     }
 
 

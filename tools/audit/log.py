@@ -1,7 +1,13 @@
 """Append-only, hash-chained audit log.
 
-Each record stores the sha256 of the previous record's hash plus its own canonical content, so editing,
-deleting or reordering any stored record breaks every later link, and `verify()` says where. A one-row
+Each record stores a hash of the previous record's hash plus its own canonical content, so editing,
+deleting or reordering any stored record breaks every later link, and `verify()` says where. The hash
+scheme is kept per record (`scheme`): 0 is plain sha256 (records written before the chain was keyed,
+still verified as such), 1 is HMAC-SHA256 with a key kept outside the database (`tools.audit.anchor`),
+so recomputing the hashes after an edit needs the key. A keyed chain never goes back to plain records:
+an unkeyed record after a keyed one is reported as a downgrade. With an anchor file, every append also
+writes `seq hash` there, and `verify(anchor=...)` notices a truncated tail with a rewritten head, or a
+chain recomputed from scratch. A one-row
 `audit_head` table holds the count and the latest hash: it serialises appends (its UPDATE takes the
 write lock first, on SQLite and Postgres alike) and lets `verify()` notice a truncated tail.
 
@@ -14,21 +20,26 @@ Bodies hold ids, hashes, versions, scores and decisions; never names, emails or 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select, text, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from tools.audit.anchor import AnchorEntry, AnchorFile, audit_anchor_path, audit_key_for, check_anchor
 from tools.sqlengine import make_engine
 
 if TYPE_CHECKING:
     from tools.settings import Settings
 
 GENESIS_HASH = "0" * 64
+PLAIN_SCHEME = 0  # sha256, no key: records written before the chain was keyed
+KEYED_SCHEME = 1  # HMAC-SHA256 with the audit key
 
 _metadata = MetaData()
 audit_table = Table(
@@ -44,6 +55,8 @@ audit_table = Table(
     Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # NULL (rows from before the column existed) reads as PLAIN_SCHEME.
+    Column("scheme", Integer),
 )
 head_table = Table(
     "audit_head",
@@ -93,20 +106,27 @@ def _record_hash(
     recorded_at: str,
     body: str,
     prev_hash: str,
+    scheme: int = PLAIN_SCHEME,
+    secret: bytes | None = None,
 ) -> str:
-    header = canonical_json(
-        {
-            "seq": seq,
-            "key": key,
-            "kind": kind,
-            "trace_id": trace_id,
-            "thread_id": thread_id,
-            "recorded_at": recorded_at,
-            "prev_hash": prev_hash,
-        }
-    )
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "key": key,
+        "kind": kind,
+        "trace_id": trace_id,
+        "thread_id": thread_id,
+        "recorded_at": recorded_at,
+        "prev_hash": prev_hash,
+    }
+    if scheme != PLAIN_SCHEME:
+        fields["scheme"] = scheme  # so a record cannot be relabelled to another scheme unnoticed
     # Body appended as stored text (not re-serialised) so any byte changed in it changes the hash.
-    return sha256_text(header + "\n" + body)
+    content = canonical_json(fields) + "\n" + body
+    if scheme == PLAIN_SCHEME:
+        return sha256_text(content)
+    if secret is None:
+        raise ValueError("a keyed audit record needs the audit key")
+    return hmac.new(secret, content.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def audit_database_url(settings: Settings) -> str:
@@ -125,6 +145,7 @@ class AuditRecord:
     body: dict[str, Any]
     prev_hash: str
     hash: str
+    scheme: int = PLAIN_SCHEME
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +154,8 @@ class ChainReport:
     records: int
     bad_seq: int | None = None
     problem: str | None = None
+    plain_records: int = 0  # records hashed without the key (from before the chain was keyed)
+    anchored: int | None = None  # anchor lines checked; None: no anchor given
 
 
 def _row_record(row: Any) -> AuditRecord:
@@ -146,15 +169,28 @@ def _row_record(row: Any) -> AuditRecord:
         body=json.loads(row.body),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        scheme=row.scheme or PLAIN_SCHEME,
     )
 
 
 class AuditLog:
-    def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        secret: bytes | None = None,
+        anchor: Path | str | None = None,
+    ) -> None:
+        """`secret`: the HMAC key new records are hashed with (without one they are plain sha256, as
+        before the chain was keyed). `anchor`: the append-only file every append writes its head to."""
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=10_000)
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._secret = secret
+        self.anchor = AnchorFile(anchor) if anchor is not None else None
         _metadata.create_all(self.engine)
+        self._add_scheme_column()
         with self.engine.begin() as conn:
             guards = {"sqlite": _SQLITE_GUARDS, "postgresql": _POSTGRES_GUARDS}.get(
                 self.engine.dialect.name, []
@@ -170,7 +206,23 @@ class AuditLog:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditLog:
-        return cls(audit_database_url(settings))
+        return cls(
+            audit_database_url(settings),
+            secret=audit_key_for(settings),
+            anchor=audit_anchor_path(settings),
+        )
+
+    def _add_scheme_column(self) -> None:
+        """Chains created before records carried their scheme get the column (NULL = plain)."""
+        if "scheme" in {c["name"] for c in inspect(self.engine).get_columns("audit_log")}:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit_log ADD COLUMN scheme INTEGER"))
+        except Exception:
+            # Another process added it first.
+            if "scheme" not in {c["name"] for c in inspect(self.engine).get_columns("audit_log")}:
+                raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -204,6 +256,7 @@ class AuditLog:
                 conn.execute(update(head_table).where(head_table.c.id == 1).values(seq=head_table.c.seq + 1))
                 head = conn.execute(select(head_table).where(head_table.c.id == 1)).one()
                 seq, prev_hash = head.seq, head.last_hash
+                scheme = KEYED_SCHEME if self._secret is not None else PLAIN_SCHEME
                 digest = _record_hash(
                     seq=seq,
                     key=key,
@@ -213,6 +266,8 @@ class AuditLog:
                     recorded_at=recorded_at,
                     body=body_text,
                     prev_hash=prev_hash,
+                    scheme=scheme,
+                    secret=self._secret,
                 )
                 conn.execute(
                     audit_table.insert().values(
@@ -225,6 +280,7 @@ class AuditLog:
                         body=body_text,
                         prev_hash=prev_hash,
                         hash=digest,
+                        scheme=scheme,
                     )
                 )
                 conn.execute(update(head_table).where(head_table.c.id == 1).values(last_hash=digest))
@@ -234,6 +290,9 @@ class AuditLog:
             if again is None:
                 raise
             return again
+        if self.anchor is not None:
+            # After the commit: the anchor never names a record that was rolled back.
+            self.anchor.append(seq, digest, recorded_at)
         return AuditRecord(
             seq=seq,
             key=key,
@@ -244,6 +303,7 @@ class AuditLog:
             body=json.loads(body_text),
             prev_hash=prev_hash,
             hash=digest,
+            scheme=scheme,
         )
 
     # -- reads -------------------------------------------------------------------------------------
@@ -301,10 +361,13 @@ class AuditLog:
             row = conn.execute(select(head_table).where(head_table.c.id == 1)).one()
         return row.seq, row.last_hash
 
-    def verify(self) -> ChainReport:
-        """Recompute every link. Reports the first record that does not match, if any."""
+    def verify(self, *, anchor: Path | str | None = None) -> ChainReport:
+        """Recompute every link; with `anchor` (an anchor file's path) also check that every record it
+        names is in the chain with the hash it had then. Reports the first problem, if any."""
         expected_prev = GENESIS_HASH
-        count = 0
+        count = plain = 0
+        keyed_seen = False
+        hashes: dict[int, str] = {}
         with self.engine.connect() as conn:
             for row in conn.execute(select(audit_table).order_by(audit_table.c.seq)):
                 count += 1
@@ -314,6 +377,19 @@ class AuditLog:
                     )
                 if row.prev_hash != expected_prev:
                     return ChainReport(False, count, row.seq, "prev_hash does not match the previous record")
+                scheme = row.scheme or PLAIN_SCHEME
+                if scheme == PLAIN_SCHEME:
+                    if keyed_seen:
+                        return ChainReport(
+                            False, count, row.seq, "unkeyed record after keyed ones: hash scheme downgraded"
+                        )
+                    plain += 1
+                elif scheme != KEYED_SCHEME:
+                    return ChainReport(False, count, row.seq, f"unknown hash scheme {scheme}")
+                elif self._secret is None:
+                    return ChainReport(False, count, row.seq, "keyed record, and no audit key to check it")
+                else:
+                    keyed_seen = True
                 digest = _record_hash(
                     seq=row.seq,
                     key=row.key,
@@ -323,13 +399,32 @@ class AuditLog:
                     recorded_at=row.recorded_at,
                     body=row.body,
                     prev_hash=row.prev_hash,
+                    scheme=scheme,
+                    secret=self._secret,
                 )
-                if digest != row.hash:
-                    return ChainReport(False, count, row.seq, "content does not match its hash")
+                if not hmac.compare_digest(digest, row.hash):
+                    problem = "content does not match its hash"
+                    if scheme == KEYED_SCHEME:
+                        problem += " (edited, recomputed without the key, or a different audit key)"
+                    return ChainReport(False, count, row.seq, problem)
+                if anchor is not None:
+                    hashes[row.seq] = row.hash
                 expected_prev = row.hash
             head = conn.execute(select(head_table).where(head_table.c.id == 1)).one()
+        anchored: int | None = None
+        if anchor is not None:
+            entries: list[AnchorEntry] = AnchorFile(anchor).entries()
+            result = check_anchor(entries, hashes, count)
+            if not result.ok:
+                return ChainReport(False, count, result.bad_seq, result.problem, plain, result.anchored)
+            anchored = result.anchored
         if head.seq != count or head.last_hash != expected_prev:
             return ChainReport(
-                False, count, None, f"head says {head.seq} records ending {head.last_hash[:12]}: tail missing"
+                False,
+                count,
+                None,
+                f"head says {head.seq} records ending {head.last_hash[:12]}: tail missing",
+                plain,
+                anchored,
             )
-        return ChainReport(True, count)
+        return ChainReport(True, count, plain_records=plain, anchored=anchored)

@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from tools.documents.errors import CorruptDocument, EncryptedDocument, UnsupportedFormat
 from tools.documents.models import DocumentFormat
+from tools.documents.package import check_directory
 
 # The PDF spec lets readers accept junk before the header; Acrobat looks in the first 1024 bytes.
 _PDF_HEADER_WINDOW = 1024
@@ -69,6 +70,7 @@ def _declared(filename: str | None, content_type: str | None) -> DocumentFormat 
 
 
 def _zip_format(data: bytes) -> DocumentFormat:
+    check_directory(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())

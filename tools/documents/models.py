@@ -24,8 +24,10 @@ class ExtractionLimits(BaseModel):
     max_pages: int = Field(default=50, gt=0)
     max_chars: int = Field(default=200_000, gt=0)
     timeout_seconds: float = Field(default=10.0, gt=0)
-    # A 10 MB .docx can inflate to gigabytes of XML (zip bomb); python-docx would parse it all.
-    max_uncompressed_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    # The XML a .docx may inflate to (images are never inflated): a 300 KB file can hold 90 MB of tiny
+    # paragraphs, which python-docx turns into 1.5 GB of objects. A resume's XML is under 1 MB, and
+    # 8 MiB of the densest markup costs python-docx about 150 MB and 2 s.
+    max_uncompressed_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
 
 
 DEFAULT_LIMITS = ExtractionLimits()

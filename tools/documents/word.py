@@ -1,5 +1,8 @@
 """DOCX text via python-docx: body paragraphs and tables in document order, text boxes, headers/footers.
 
+The container is inflated by `tools.documents.package` under a byte cap and the deadline, never by
+python-docx: a zip's headers are the sender's word, not a bound.
+
 (Named `word` rather than `docx` so it never shadows the python-docx package.)
 """
 
@@ -16,8 +19,9 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from tools.documents.deadline import Deadline
-from tools.documents.errors import CorruptDocument, DocumentError, DocumentTooLarge
+from tools.documents.errors import CorruptDocument, DocumentError
 from tools.documents.models import ExtractionLimits
+from tools.documents.package import repack
 
 _NS = {
     "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
@@ -27,20 +31,6 @@ _NS = {
 # paragraph.text misses them. Word stores each twice, as DrawingML (mc:Choice) and VML (mc:Fallback);
 # reading only the non-fallback copy avoids duplicates.
 _TEXTBOX_PARAGRAPHS = etree.XPath(".//w:txbxContent[not(ancestor::mc:Fallback)]/w:p", namespaces=_NS)
-
-
-def _check_zip_size(data: bytes, limits: ExtractionLimits) -> None:
-    # The declared sizes are a real bound: zipfile never inflates a member past its declared file_size
-    # (a bomb that understates it fails its CRC check and comes out as a corrupt document).
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            inflated = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise CorruptDocument(f"damaged .docx container: {exc}", format="docx") from exc
-    if inflated > limits.max_uncompressed_bytes:
-        raise DocumentTooLarge(
-            f".docx inflates to {inflated} bytes (limit {limits.max_uncompressed_bytes})", format="docx"
-        )
 
 
 def _table_lines(table: Table, deadline: Deadline) -> Iterator[str]:
@@ -71,9 +61,10 @@ def _cell_text(cell: _Cell, deadline: Deadline) -> str:
 
 
 def extract_docx(data: bytes, limits: ExtractionLimits, deadline: Deadline) -> str:
-    _check_zip_size(data, limits)
+    # python-docx reads only the checked, uncompressed copy (`tools.documents.package`).
+    checked = repack(data, limits.max_uncompressed_bytes, deadline)
     try:
-        document = Document(io.BytesIO(data))
+        document = Document(io.BytesIO(checked))
         lines: list[str] = []
         seen_header_footer: set[str] = set()
         header_lines: list[str] = []

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,33 @@ class LocalOutbox:
     def read(self, message_id: str) -> bytes | None:
         path = self._file(message_id)
         return path.read_bytes() if path.exists() else None
+
+    def erase(self, person_id: int, needles: Iterable[bytes] = ()) -> int:
+        """Delete every message to a person (tagged with their id, or whose bytes hold one of
+        `needles`, e.g. their address) and its index line. Returns the messages deleted."""
+        marks = [n for n in needles if n]
+        doomed: set[str] = set()
+        kept: list[str] = []
+        with _LOCK:
+            lines = (
+                self.index_path.read_text(encoding="utf-8").splitlines() if self.index_path.exists() else []
+            )
+            for line in lines:
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                if str(entry.get("person_id")) == str(person_id):
+                    doomed.add(str(entry.get("file")))
+                else:
+                    kept.append(line)
+            for path in self.folder.glob("*.eml") if self.folder.exists() else ():
+                if path.name in doomed or (marks and any(m in path.read_bytes() for m in marks)):
+                    doomed.add(path.name)
+            for name in doomed:
+                (self.folder / name).unlink(missing_ok=True)
+            kept = [line for line in kept if json.loads(line).get("file") not in doomed]
+            if lines:
+                tmp = self.index_path.with_suffix(".tmp")
+                tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+                os.replace(tmp, self.index_path)
+        return len(doomed)

@@ -5,6 +5,10 @@ before the body is even inflated, and the payload's `customerId` must then be th
 
 Bearer tokens are stateless (`customer.expiry.signature`, HMAC-SHA256 under the tenant's client
 secret), so every app process and restart accepts them without shared token storage.
+
+Headers reach us as latin-1 text, so any byte may appear in them: every comparison is of UTF-8
+bytes (`compare_digest` refuses non-ASCII text), numbers must be ASCII digits (`"²".isdigit()` is
+true), and malformed credentials of any kind are an `AuthError` (a 401), never an exception.
 """
 
 from __future__ import annotations
@@ -33,6 +37,15 @@ REQUIRED_SIGNED = frozenset({"host", "x-icims-date", "x-icims-content-sha256"})
 
 class AuthError(Exception):
     """401: the credentials are missing, unknown or wrong (the detail is logged, never shown)."""
+
+
+def _same(expected: str, provided: str) -> bool:
+    """Constant-time equality of two texts of any characters."""
+    return hmac.compare_digest(expected.encode("utf-8"), provided.encode("utf-8", "surrogateescape"))
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 12
 
 
 @dataclass(frozen=True)
@@ -70,15 +83,18 @@ def authenticate(
 
 
 def _basic(tenants: Mapping[str, EventTenant], credentials: str) -> Caller:
+    if not credentials.isascii():
+        raise AuthError("malformed Basic credentials")
     try:
-        user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        pair = base64.b64decode(credentials.encode("ascii"), validate=True).decode("utf-8")
+        user, _, password = pair.partition(":")
     except (binascii.Error, UnicodeDecodeError):
         raise AuthError("malformed Basic credentials") from None
     ok = set()
     for cid, tenant in tenants.items():
         if tenant.auth != "basic" or tenant.username != user or tenant.password is None:
             continue
-        if hmac.compare_digest(tenant.password.get_secret_value().encode(), password.encode()):
+        if _same(tenant.password.get_secret_value(), password):
             ok.add(cid)
     if not ok:
         raise AuthError("unknown Basic user or wrong password")
@@ -137,7 +153,7 @@ def _hmac(
             headers = {**values, "host": host}
             canonical = hmac_canonical_request(request.method, request.raw_path, request.query, headers)
             expected = hmac_signature(secret, hmac_string_to_sign(icims_date, canonical))
-            if hmac.compare_digest(expected, provided):
+            if _same(expected, provided):
                 ok.add(cid)
                 break
     if not ok:
@@ -160,7 +176,7 @@ def issue_token(
         if tenant.auth != "bearer" or tenant.client_id != client_id or tenant.client_secret is None:
             continue
         secret = tenant.client_secret.get_secret_value()
-        if hmac.compare_digest(secret.encode(), client_secret.encode()):
+        if _same(secret, client_secret):
             expiry = int(time.time()) + ttl_seconds
             return f"{cid}.{expiry}.{_token_signature(secret, cid, expiry)}", cid
     return None
@@ -170,10 +186,15 @@ def _bearer(tenants: Mapping[str, EventTenant], token: str, now: datetime) -> Ca
     cid, _, rest = token.partition(".")
     expiry_text, _, signature = rest.partition(".")
     tenant = tenants.get(cid)
-    if tenant is None or tenant.auth != "bearer" or tenant.client_secret is None or not expiry_text.isdigit():
+    if (
+        tenant is None
+        or tenant.auth != "bearer"
+        or tenant.client_secret is None
+        or not _ascii_digits(expiry_text)
+    ):
         raise AuthError("unknown or malformed bearer token")
     expected = _token_signature(tenant.client_secret.get_secret_value(), cid, int(expiry_text))
-    if not hmac.compare_digest(expected, signature):
+    if not _same(expected, signature):
         raise AuthError("bearer token signature mismatch")
     if int(expiry_text) < now.timestamp():
         raise AuthError("bearer token expired")

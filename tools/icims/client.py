@@ -31,6 +31,11 @@ import httpx
 
 from tools.icims.auth import TOKEN_EXTENSION, auth_from_settings
 from tools.icims.budget import Priority, RequestBudget
+from tools.icims.codes import (
+    APPLICANT_NEW_SUBMISSION,
+    SOURCE_ORIGIN_WEB_SERVICES,
+    SOURCE_WORKFLOW_NEEDS_REVIEW,
+)
 from tools.icims.errors import ICIMSError, ICIMSUnavailable
 from tools.icims.models import ApplicantWorkflow, AssessmentResult, Job, Person, SourceWorkflow
 from tools.icims.retry import RateLimit, RetryPolicy, error_for_response, parse_rate_limit
@@ -449,7 +454,7 @@ class ICIMSClient:
         job_id: int,
         person_id: int,
         *,
-        status: str = "D10100",
+        status: str = APPLICANT_NEW_SUBMISSION,
         source: str | None = None,
         sourcename: str | None = None,
         extra: Mapping[str, Any] | None = None,
@@ -472,9 +477,9 @@ class ICIMSClient:
         talentpool_id: int,
         person_id: int,
         *,
-        status: str = "D37002021001",
+        status: str = SOURCE_WORKFLOW_NEEDS_REVIEW,
         source: str | None = None,
-        sourceorigin: str | None = "D37002040003",
+        sourceorigin: str | None = SOURCE_ORIGIN_WEB_SERVICES,
         extra: Mapping[str, Any] | None = None,
         priority: Priority = Priority.WRITE,
     ) -> int:

@@ -64,6 +64,9 @@ def _to_date(value: Any) -> Any:
 
 
 IntId = Annotated[int, BeforeValidator(_to_int)]
+# An id a client names a record by: positive, and within the stores' 64-bit integer columns. A larger
+# one names no record but would crash the lookup (SQLite OverflowError) instead of a clear 422.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # Dumped back in iCIMS text so `model_dump()` output can be PATCHed as is.
 ICIMSDateTime = Annotated[
     datetime, BeforeValidator(_to_datetime), PlainSerializer(format_datetime, when_used="json-unless-none")

@@ -16,6 +16,7 @@ from typing import Any, Literal, ParamSpec
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
+from tools.icims import codes
 from tools.icims.budget import Priority
 from tools.icims.client import ICIMSClient
 from tools.icims.errors import ICIMSError, ICIMSNotFound
@@ -28,11 +29,11 @@ __all__ = ["make_icims_tools"]
 P = ParamSpec("P")
 
 PERSON_FOLDERS = {
-    "unreviewed": "D32006",
-    "reviewed": "D32007",
-    "employee": "D32010",
+    "unreviewed": codes.CANDIDATE_UNREVIEWED,
+    "reviewed": codes.CANDIDATE_REVIEWED,
+    "employee": codes.EMPLOYEE_FOLDER,
 }
-JOB_FOLDERS = {"approved": "D31001", "closed": "D31003", "filled": "D31004"}
+JOB_FOLDERS = {"approved": codes.JOB_APPROVED, "closed": codes.JOB_CLOSED, "filled": codes.JOB_FILLED}
 PERSON_CUSTOM = ("consent_status", "consent_expires", "opt_out", "do_not_contact", "remote_preference")
 
 

@@ -399,6 +399,17 @@ class MirrorStore:
         with self.session() as s:
             return list(s.scalars(select(RecordRow.id).where(RecordRow.kind == kind).order_by(RecordRow.id)))
 
+    def rows_where(self, kind: str, column: str, ids: Sequence[int], *, chunk: int = 500) -> Iterator[Any]:
+        """(id, person_id, base_id, data) rows of `kind` whose `column` (id, person_id or base_id) is
+        in `ids`: plain column rows in chunks (no ORM objects; a 10k pool is 20 queries)."""
+        col = {"id": RecordRow.id, "person_id": RecordRow.person_id, "base_id": RecordRow.base_id}[column]
+        fields = (RecordRow.id, RecordRow.person_id, RecordRow.base_id, RecordRow.data)
+        for i in range(0, len(ids), chunk):
+            with self.session() as s:
+                yield from s.execute(
+                    select(*fields).where(RecordRow.kind == kind, col.in_(ids[i : i + chunk]))
+                )
+
     def workflows(
         self, kind: str, *, person_id: int | None = None, base_id: int | None = None
     ) -> list[MirrorRecord]:

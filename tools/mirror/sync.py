@@ -45,6 +45,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
+from tools.icims import codes
 from tools.icims.budget import Priority, RequestBudget
 from tools.icims.errors import BudgetExhausted, ICIMSNotFound
 from tools.icims.formats import floor_minute, format_datetime, parse_datetime
@@ -68,7 +69,7 @@ ENTITY: dict[str, str] = {
     "talentpools": "talentpool",
     "sourceworkflows": "sourceworkflow",
 }
-PURGED_FOLDER = "D32099"
+PURGED_FOLDER = codes.PURGED_FOLDER
 # Used when a response has no `Date`: a watermark this old makes the next pass list everything again,
 # which costs requests but never misses a change.
 _NO_SERVER_TIME = datetime(1970, 1, 1, tzinfo=UTC)

@@ -175,6 +175,26 @@ class NurtureStore:
         with self.engine.connect() as conn:
             return [_contact(r) for r in conn.execute(query)]
 
+    # -- erasure ----------------------------------------------------------------------------------
+    def erase(self, person_id: int, *, tombstone: str) -> int:
+        """Forget a person: their contacts and stops go, one `erased` stop for every campaign stays as
+        the tombstone (the id and `tombstone`, a hash: nothing that names them), so no campaign ever
+        selects them again. Returns the rows removed."""
+        pid = int(person_id)
+        with self.engine.begin() as conn:
+            removed = conn.execute(contacts_table.delete().where(contacts_table.c.person_id == pid)).rowcount
+            removed += conn.execute(stops_table.delete().where(stops_table.c.person_id == pid)).rowcount
+            conn.execute(
+                stops_table.insert().values(
+                    person_id=pid,
+                    campaign_id=ALL_CAMPAIGNS,
+                    reason="erased",
+                    at=self._now(),
+                    source=tombstone,
+                )
+            )
+        return int(removed or 0)
+
     # -- stops ------------------------------------------------------------------------------------
     def stop(
         self, person_id: int, reason: str, *, campaign_id: str = ALL_CAMPAIGNS, source: str | None = None
