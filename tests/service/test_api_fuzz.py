@@ -150,6 +150,10 @@ def test_no_operation_answers_5xx(sandbox_factory: Any, tmp_path: Any) -> None:
         real = _real_path_values(env)
         session = requests.Session()
         session.headers["X-API-Key"] = env.keys["admin"]
+        # One connection per request: generating a case can take longer than the server's keep-alive
+        # timeout, and a request sent on a connection the server is closing at that moment is reset
+        # (a client-side race that says nothing about the service).
+        session.headers["Connection"] = "close"
 
         # Nothing is excluded. Deletes go last so the other operations still find the campaigns.
         # `POST /events/icims` reads its signed body raw, so its schema has no body and it gets one
