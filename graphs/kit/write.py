@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from tools.audit import IdempotencyLedger
@@ -76,18 +76,7 @@ class WriteOutcome:
     steps: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "person_id": self.person_id,
-            "action": self.action,
-            "base_id": self.base_id,
-            "workflow_kind": self.workflow_kind,
-            "workflow_id": self.workflow_id,
-            "created": self.created,
-            "patched": self.patched,
-            "status": self.status,
-            "detail": self.detail,
-            "steps": list(self.steps),
-        }
+        return asdict(self)
 
 
 StepHook = Callable[[str, WriteOutcome], None]
@@ -125,15 +114,9 @@ class RecordWrite:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "kind": self.kind,
-            "record_id": self.record_id,
-            "status": self.status,
-            "sent": self.sent,
-            "detail": self.detail,
-            **self.extra,
-        }
+        out = asdict(self)
+        extra = out.pop("extra")
+        return {**out, **extra}
 
 
 class WriteBack:

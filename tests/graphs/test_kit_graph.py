@@ -4,7 +4,7 @@ what every workflow gets: an inbox entry, approval, an idempotent write and an a
 from __future__ import annotations
 
 import pytest
-from support.service import sync_mirror
+from support.snapshot import sync_mirror
 from support.tagging_graph import KIND, THREAD
 
 from graphs.kit import runs

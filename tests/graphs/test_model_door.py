@@ -19,7 +19,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from support.llm_stub import StubLLM, llm_stub  # noqa: F401 - fixture
 from support.nurture import AS_OF, CAMPAIGN_ID, ELIGIBLE, campaign, contacted_by_other_campaign, scenario
-from support.nurture import sync_mirror as sync_nurture_mirror
+from support.snapshot import sync_mirror as sync_nurture_mirror
 from test_offer_graph import env as offer_env  # noqa: F401 - fixture
 
 from agents.enrichment import requisition_from_job

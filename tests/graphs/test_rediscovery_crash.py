@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.service import sync_mirror
+from support.snapshot import sync_mirror
+from support.writelog import writes_by_target
 
 from graphs.kit import runs
 from graphs.rediscovery import RediscoveryDeps, build_graph, list_pending, resume_run, start_run
@@ -31,21 +32,6 @@ def tenant(sandbox_factory, tmp_path) -> Iterator[tuple[Any, Any]]:
 def open_deps(settings: Any) -> RediscoveryDeps:
     """Deps as a (re)started process opens them: the ledger and mirror on disk, nothing in memory."""
     return RediscoveryDeps.from_settings(settings, embeddings=HashEmbeddings())
-
-
-def writes_by_target(entries: list[Any]) -> tuple[Counter, Counter]:
-    """(workflow creates per (kind, base, person), PATCHes per (kind, id)) in write-log entries."""
-    creates: Counter = Counter()
-    patches: Counter = Counter()
-    for e in entries:
-        parts = e.path.strip("/").split("/")  # customers, cid, kind[, id]
-        if e.method == "POST" and len(parts) == 3:
-            creates[(parts[2], e.body["baseprofile"], e.body["associatedprofile"])] += 1
-        elif e.method == "PATCH" and len(parts) == 4:
-            patches[(parts[2], int(parts[3]))] += 1
-        else:
-            raise AssertionError(f"unexpected write {e.method} {e.path}")
-    return creates, patches
 
 
 @pytest.mark.parametrize("finish_with", ["kit_finish", "start_run"])

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.writelog import writes_by_target
 
 from graphs.kit.inbox import pending_for_thread
 from graphs.rediscovery import (
@@ -124,21 +125,6 @@ def resume_in_new_process(env: Env, thread_id: str, response: Any) -> dict[str, 
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def writes_by_target(entries: list[Any]) -> tuple[Counter, Counter]:
-    """(creates per (kind, base, person), PATCHes per workflow path) in write-log entries."""
-    creates: Counter = Counter()
-    patches: Counter = Counter()
-    for e in entries:
-        parts = e.path.strip("/").split("/")  # customers, cid, kind[, id]
-        if e.method == "POST" and len(parts) == 3:
-            creates[(parts[2], e.body["baseprofile"], e.body["associatedprofile"])] += 1
-        elif e.method == "PATCH" and len(parts) == 4:
-            patches[(parts[2], int(parts[3]))] += 1
-        else:
-            raise AssertionError(f"unexpected write {e.method} {e.path}")
-    return creates, patches
 
 
 def assert_exactly_once(env: Env, entries: list[Any], writes: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from support.service import sync_mirror
+from support.snapshot import sync_mirror
 
 from graphs.kit import runs
 from graphs.kit.inbox import pending_for_thread

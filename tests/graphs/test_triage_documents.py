@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from support.documents import encrypted_pdf, lying_docx
-from support.service import sync_mirror
+from support.snapshot import sync_mirror
 
 from graphs.kit.inbox import pending_for_thread
 from graphs.triage import TriageDeps, build_graph, resume, run_event

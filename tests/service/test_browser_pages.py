@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.writelog import writes_by_target
 
 from tools.embeddings import HashEmbeddings
 from tools.icims.client import ICIMSClient
@@ -213,16 +214,7 @@ def test_recruiter_reviews_edits_and_approves_a_shortlist_in_the_browser(service
     ]
     assert all(w["status"] == "done" for w in writes)
     entries = list(box.state.writelog)
-    creates: Counter = Counter()
-    patches: Counter = Counter()
-    for e in entries:
-        parts = e.path.strip("/").split("/")  # customers, cid, kind[, id]
-        if e.method == "POST" and len(parts) == 3:
-            creates[(parts[2], e.body["baseprofile"], e.body["associatedprofile"])] += 1
-        elif e.method == "PATCH" and len(parts) == 4:
-            patches[(parts[2], int(parts[3]))] += 1
-        else:
-            raise AssertionError(f"unexpected write {e.method} {e.path}")
+    creates, patches = writes_by_target(entries)
     assert creates == Counter(
         (w["workflow_kind"], w["base_id"], w["person_id"]) for w in writes if w["created"]
     )

@@ -32,7 +32,7 @@ NEEDLES = [NAME[0], NAME[1], EMAIL, PHONE, PHONE.replace("-", "")]
 
 
 def _sync(settings: Any, store: MirrorStore) -> None:
-    from support.service import sync_mirror
+    from support.snapshot import sync_mirror
 
     sync_mirror(settings)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from support.nurture import CAMPAIGN_ID, campaign, scenario, sync_mirror
+from support.nurture import CAMPAIGN_ID, campaign, scenario
+from support.snapshot import sync_mirror
 
 from sandbox.server import ServerThread
 from server.app import create_app

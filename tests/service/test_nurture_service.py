@@ -238,7 +238,7 @@ def test_applied_or_hired_event_stops_the_sequence(service):
 
 
 def test_demo_step_approves_one_draft_sends_it_and_prints_the_write_log(sandbox_factory, tmp_path, capsys):
-    from support.nurture import sync_mirror
+    from support.snapshot import sync_mirror
 
     from server.demo import DemoContext
     from server.demo_nurture import demo_step

@@ -6,7 +6,6 @@ Times are fixed: runs select `AS_OF`, a Tuesday 15:00 UTC (10:00 in New York, 05
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ import httpx
 
 from agents.nurture.models import Campaign
 from support.snapshot import synced
-from tools.icims.client import ICIMSClient
 from tools.icims.codes import (
     APPLICANT_HIRED,
     APPLICANT_PHONE_SCREEN,
@@ -28,7 +26,6 @@ from tools.icims.codes import (
     SOURCE_WORKFLOW_NOT_INTERESTED,
     list_node,
 )
-from tools.mirror import MirrorStore, MirrorSync
 
 AS_OF = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 CAMPAIGN_ID = "test-campaign"
@@ -103,18 +100,6 @@ def contacted_by_other_campaign(store: Any, people: dict[str, int]) -> None:
         message_id="<x@y>",
         run_id="r0",
     )
-
-
-def sync_mirror(settings: Any) -> None:
-    async def run() -> None:
-        store = MirrorStore(settings.mirror_database_url)
-        try:
-            async with ICIMSClient.from_settings(settings) as client:
-                await MirrorSync(store, client, progress=False).run(full=True)
-        finally:
-            store.close()
-
-    asyncio.run(run())
 
 
 def _eligible(email: str) -> dict[str, Any]:

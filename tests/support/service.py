@@ -4,7 +4,6 @@ uvicorn on 127.0.0.1 so every test speaks real HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,9 +16,7 @@ from server.app import create_app
 from server.auth import KeyStore
 from support.snapshot import synced
 from tools.embeddings import HashEmbeddings
-from tools.icims.client import ICIMSClient
 from tools.icims.codes import JOB_APPROVED
-from tools.mirror import MirrorStore, MirrorSync
 
 JOB_A = 1004  # recruiter 1, hiring manager 3
 JOB_B = 1005  # recruiter 2, hiring manager 4
@@ -88,18 +85,6 @@ class ServiceEnv:
         )
         assert r.status_code in (200, 202), r.text
         return r.json()
-
-
-def sync_mirror(settings: Any) -> None:
-    async def run() -> None:
-        store = MirrorStore(settings.mirror_database_url)
-        try:
-            async with ICIMSClient.from_settings(settings) as client:
-                await MirrorSync(store, client, progress=False).run(full=True)
-        finally:
-            store.close()
-
-    asyncio.run(run())
 
 
 @contextmanager
